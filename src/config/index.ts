@@ -1,0 +1,24 @@
+/**
+ * config: per-binary option definitions (flag + env var + argocd-cmd-params-cm key + default +
+ * validation), resolved once at start-up into frozen objects. Option groups shared by several
+ * binaries (TLS, repo-server client, logging) live here so every program spells them alike.
+ *
+ * @example
+ * const specs = { port: opt.int('port', 'listen port', 8081, { env: 'ARGOCD_REPO_SERVER_PORT' }) };
+ * const program = bindOptions(newProgram('argocd-repo-server', '...', VERSION), specs);
+ * program.parse();
+ * const options = resolveOptions(specs, program.opts());
+ */
+export {
+  opt,
+  bindOptions,
+  resolveOptions,
+  envFromCmdParams,
+  newProgram,
+  parseBoolean,
+  ConfigError,
+  type OptionSpec,
+  type OptionSpecs,
+  type ResolvedOptions,
+} from './options.js';
+export { VERSION } from './version.js';
