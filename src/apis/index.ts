@@ -139,3 +139,10 @@ export {
   type ClusterConfig,
 } from './credentials.js';
 export { buildCrds, toStructural } from './crd.js';
+export {
+  parseArgoCdSecret,
+  AccountTokenSchema,
+  type ArgoCdSecret,
+  type AccountSecret,
+  type AccountToken,
+} from './argocd-secret.js';
