@@ -15,7 +15,7 @@ const allow = {
   server: ['auth', 'rbac', 'engine', 'kube', 'reposerver', 'apis', 'tls', 'config', 'lib'],
   oidc: ['auth', 'tls', 'config', 'apis', 'lib'],
   client: ['apis', 'lib'],
-  cli: ['client', 'apis', 'config', 'rbac', 'tls', 'lib'],
+  cli: ['client', 'apis', 'config', 'rbac', 'tls', 'kube', 'lib'],
   kubeenv: ['tls', 'apis', 'config', 'lib'],
 };
 const folders = Object.keys(allow).concat(['cmd']);
