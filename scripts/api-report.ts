@@ -25,8 +25,7 @@ const program = ts.createProgram(entries, {
   types: ['node'],
 });
 const checker = program.getTypeChecker();
-const flags =
-  ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope;
+const flags: ts.TypeFormatFlags = ts.TypeFormatFlags.NoTruncation;
 
 const MAX = 240;
 const clip = (t: string): string => {
