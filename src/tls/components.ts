@@ -76,3 +76,27 @@ export async function createComponentSelfSigned(
     ...(req.now ? { now: req.now } : {}),
   });
 }
+
+/**
+ * An ephemeral client certificate for a server's own health check under mandatory mTLS (Argo CD's
+ * repo-server makes one at start-up for its liveness probe): self-signed ECDSA P-256,
+ * `O=Argo CD Health Check`, clientAuth only, 10 years. The server trusts it by passing `certPem`
+ * in `extraClientCaPems`; the probe presents it. It never leaves the process.
+ * @example
+ * const healthCheck = await createHealthCheckClientCertificate('argocd-repo-server');
+ * const serverTls = await loadComponentServerTls({ ..., extraClientCaPems: [healthCheck.certPem] });
+ */
+export async function createHealthCheckClientCertificate(
+  component: ServingComponent,
+  now?: Date,
+): Promise<PemPair> {
+  return createSelfSignedCertificate({
+    commonName: `${component}-healthcheck`,
+    organization: 'Argo CD Health Check',
+    hosts: [`${component}-healthcheck`],
+    serverAuth: false,
+    clientAuth: true,
+    validityDays: 3650,
+    ...(now ? { now } : {}),
+  });
+}

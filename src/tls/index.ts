@@ -37,6 +37,7 @@ export {
 export {
   componentHosts,
   createComponentSelfSigned,
+  createHealthCheckClientCertificate,
   SERVING_COMPONENTS,
   CLIENT_COMPONENTS,
   CERTIFICATE_ORGANIZATION,

@@ -24,6 +24,7 @@ import {
   attachHotReload,
   createCertificateAuthority,
   createComponentSelfSigned,
+  createHealthCheckClientCertificate,
   createServerTls,
   FileCaBundleSource,
   FileCertificateSource,
@@ -274,18 +275,13 @@ describe('mutual TLS', () => {
     ]);
   });
 
-  it('trusts an in-memory extra client CA (the health-check client) besides the file CA', async () => {
-    const healthCa = await createCertificateAuthority({ commonName: 'health check CA' });
-    const healthClient = await issueCertificate(healthCa, {
-      commonName: 'argocd-repo-server-healthcheck',
-      serverAuth: false,
-      clientAuth: true,
-    });
+  it('trusts the in-memory health-check client certificate besides the file CA', async () => {
+    const healthClient = await createHealthCheckClientCertificate('argocd-repo-server');
     const s = await serve(
       createServerTls({
         source: new StaticCertificateSource(serving),
         clientCa: new StaticCaBundleSource(ca.certPem),
-        extraClientCaPems: [healthCa.certPem],
+        extraClientCaPems: [healthClient.certPem],
       }),
     );
     try {
