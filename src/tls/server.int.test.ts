@@ -499,7 +499,7 @@ describe('hot reload from files', () => {
     }
   });
 
-  it('serves the self-signed fallback until the secret appears, then the secret', async () => {
+  it('serves the self-signed fallback until the secret appears, then the secret, even once deleted', async () => {
     const t = tempDir();
     const dir = join(t.dir, 'tls');
     const log = recordingLogger();
@@ -526,6 +526,11 @@ describe('hot reload from files', () => {
       await changed;
       assert.equal((await handshake(s.port, { rejectUnauthorized: false })).serverCn, 'mounted');
       assert.equal(serverTls.mutualTls, false);
+      // the Secret is deleted: the mounted certificate keeps serving, not the self-signed one
+      const invalid = waitFor(serverTls.source, 'invalid');
+      rmSync(dir, { recursive: true });
+      await invalid;
+      assert.equal((await handshake(s.port, { rejectUnauthorized: false })).serverCn, 'mounted');
       assert.ok(log.entries.some((e) => /self-signed/.test(e.msg)));
     } finally {
       await s.close();

@@ -251,7 +251,12 @@ export function resolveTlsSettings(
   const warnings: string[] = [];
   const rawCiphers = input.ciphers ?? DEFAULT_TLS_CIPHERS;
   const names = splitCiphers(rawCiphers);
-  const isDefault = names.join(':') === DEFAULT_TLS_CIPHERS;
+  // Argo CD's code and documentation defaults count as defaults too (no warning for migrated configs)
+  const isDefault = [
+    DEFAULT_TLS_CIPHERS,
+    'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+    'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:TLS_RSA_WITH_AES_256_GCM_SHA384',
+  ].includes(names.join(':'));
 
   let suites: CipherSuiteInfo[];
   if (minVersion === '1.3') {

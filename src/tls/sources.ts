@@ -28,9 +28,9 @@ interface Fingerprinted {
 /**
  * A value that can change at run time. Contract: `current()` always returns a validated value;
  * `change` fires after the value was replaced (never for equal content); `invalid` fires when a new
- * value was refused (the old one stays).
+ * value was refused (the old one stays). Sources are EventEmitters (`events.once(source, 'change')`).
  */
-export interface Reloadable<T extends Fingerprinted> {
+export interface Reloadable<T extends Fingerprinted> extends EventEmitter {
   current(): T;
   readonly fingerprint: string;
   /** human-readable origin for logs, e.g. "files in /app/config/reposerver/tls" */
@@ -184,8 +184,9 @@ export type CertificateFiles =
 export interface FileSourceOptions extends FileWatchOptions {
   readonly logger?: TlsLogger;
   /**
-   * Served while the files do not exist (Argo CD's repo-server and Dex generate a self-signed
-   * certificate then); the files replace it as soon as they appear and validate.
+   * Served when the files do not exist at start-up (Argo CD's repo-server and Dex generate a
+   * self-signed certificate then); the files replace it as soon as they appear and validate.
+   * Files deleted later never bring it back: the last valid certificate keeps serving.
    */
   readonly fallback?: CertificatePair;
 }
@@ -217,19 +218,16 @@ export class FileCertificateSource
 {
   private readonly watcher: FileWatcher;
   private readonly paths: { certPath: string; keyPath: string; caPath: string | undefined };
-  private readonly fallback: LoadedCertificate | undefined;
 
   private constructor(
     files: CertificateFiles,
     initial: LoadedCertificate,
     initialContents: FileContents,
-    fallback: LoadedCertificate | undefined,
     options: FileSourceOptions,
   ) {
     const paths = filePaths(files);
     super(initial, `files ${paths.certPath}, ${paths.keyPath}`, options.logger ?? silentLogger);
     this.paths = paths;
-    this.fallback = fallback;
     const watched = [paths.certPath, paths.keyPath, ...(paths.caPath ? [paths.caPath] : [])];
     this.watcher = new FileWatcher(
       watched,
@@ -293,7 +291,7 @@ export class FileCertificateSource
         what,
       );
     }
-    return new FileCertificateSource(files, initial, contents, fallback, options);
+    return new FileCertificateSource(files, initial, contents, options);
   }
 
   /** Re-reads the files now (normally the watcher does this); resolves when done. */
@@ -311,21 +309,15 @@ export class FileCertificateSource
     const key = contents.get(keyPath);
     const rejectKey = `${cert ?? ''}\u0000${key ?? ''}\u0000${caPath ? (contents.get(caPath) ?? '') : ''}`;
     if (cert === undefined && key === undefined) {
-      if (this.fallback && this.offer(this.fallback)) {
-        this.logger.warn(
-          { source: this.description },
-          'tls: certificate files were removed; serving the generated self-signed certificate',
-        );
-        return;
-      }
-      if (!this.fallback)
-        this.reject(
-          new TlsError(
-            'ERR_TLS_FILE',
-            `failed to reload ${this.description}: the files were removed; keeping the previous certificate`,
-          ),
-          rejectKey,
-        );
+      // a deleted Secret (or unmounted volume) never replaces a working certificate, not even by the
+      // self-signed fallback, which verifying clients would refuse
+      this.reject(
+        new TlsError(
+          'ERR_TLS_FILE',
+          `failed to reload ${this.description}: the files were removed; keeping the current certificate`,
+        ),
+        rejectKey,
+      );
       return;
     }
     if (cert === undefined || key === undefined) {
