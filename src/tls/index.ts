@@ -10,7 +10,8 @@
  * attachHotReload(server, serverTls, logger);          // rotated files: next handshake, no restart
  * observeCertificateExpiry({ registry, component, logger }).observeCertificate('serving', serverTls.source);
  * ```
- * argocd-server feeds a `MutableCertificateSource` from its `argocd-server-tls` Secret watch instead.
+ * argocd-server feeds a `MutableCertificateSource` from its Secret watch instead, choosing with
+ * `selectServerCertificate` (argocd-server-tls → argocd-secret → generate, as Argo CD).
  *
  * Connecting (to the repo server, to Dex):
  * ```ts
@@ -102,6 +103,11 @@ export {
   type ServerTlsOptions,
   type ComponentServerTlsOptions,
 } from './server.js';
+export {
+  selectServerCertificate,
+  type ServerCertificateOrigin,
+  type ServerCertificateChoice,
+} from './server-certificate.js';
 export {
   planClientTls,
   resolveClientTls,
