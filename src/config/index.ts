@@ -22,3 +22,17 @@ export {
   type ResolvedOptions,
 } from './options.js';
 export { VERSION } from './version.js';
+export {
+  tlsServerOptionSpecs,
+  repoServerClientOptionSpecs,
+  dexServerClientOptionSpecs,
+  clientCaOptionSpecs,
+  internalTlsOptionSpecs,
+  TlsDefaults,
+  TlsPaths,
+  type TlsServerOptions,
+  type RepoServerClientOptions,
+  type DexServerClientOptions,
+  type ClientCaOptions,
+  type InternalTlsOptions,
+} from './tls-options.js';
