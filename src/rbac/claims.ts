@@ -29,22 +29,41 @@ export function userIdentifier(claims: unknown): string {
  * scopeValues({ groups: ['dev', 7, 'ops'], team: 'blue' }, ['groups', 'team']) // ['dev', 'ops', 'blue']
  */
 export function scopeValues(claims: unknown, scopes: readonly string[]): string[] {
-  if (!isRecord(claims)) return [];
   const out: string[] = [];
-  const seen = new Set<string>();
-  const add = (v: unknown): void => {
-    if (typeof v === 'string' && v !== '' && !seen.has(v)) {
-      seen.add(v);
-      out.push(v);
-    }
-  };
+  if (!isRecord(claims)) return out;
+  // no closures here: this runs on every request (and tsx wraps every closure it creates)
+  let seen: Set<string> | undefined;
   for (const scope of scopes) {
     if (!Object.hasOwn(claims, scope)) continue;
     const value = claims[scope];
-    if (Array.isArray(value)) for (const v of value as unknown[]) add(v);
-    else add(value);
+    if (Array.isArray(value)) {
+      for (const v of value as unknown[]) seen = addGroup(out, seen, v);
+    } else {
+      seen = addGroup(out, seen, value);
+    }
   }
   return out;
+}
+
+const SMALL = 16;
+
+/** Appends a new non-empty string; switches to a Set once the list is long (huge group claims). */
+function addGroup(
+  out: string[],
+  seen: Set<string> | undefined,
+  v: unknown,
+): Set<string> | undefined {
+  if (typeof v !== 'string' || v === '') return seen;
+  if (seen !== undefined) {
+    if (!seen.has(v)) {
+      seen.add(v);
+      out.push(v);
+    }
+    return seen;
+  }
+  if (out.includes(v)) return seen;
+  out.push(v);
+  return out.length > SMALL ? new Set(out) : undefined;
 }
 
 /** `iat` as seconds since the epoch, when it is a finite number. */

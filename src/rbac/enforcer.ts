@@ -14,10 +14,9 @@ import { PolicyLayer, PolicyView, type CompiledRule } from './policy-index.js';
 import {
   parsePolicyCsv,
   undefinedRoleWarnings,
-  type Effect,
   type PolicyProblem,
   type PolicySource,
-  type RuleOrigin,
+  type RuleRef,
 } from './policy.js';
 import {
   compileProjectPolicy,
@@ -93,9 +92,8 @@ export type DecisionReason =
   /** no rule matched: denied by default */
   | 'no-match';
 
-export interface DecisionRule extends RuleOrigin {
-  readonly effect: Effect;
-}
+/** The rule a decision names: its source, line, text and effect. */
+export type DecisionRule = RuleRef;
 
 /** An enforcement result with what decided it, for audit logs. */
 export interface Decision {
@@ -200,12 +198,6 @@ function build(options: RbacEnforcerOptions): Built {
   };
 }
 
-/** The decision of one view for one subject, before it becomes a `Decision`. */
-interface Hit {
-  readonly rule: CompiledRule;
-  readonly subject: string;
-}
-
 /**
  * Evaluates Argo CD RBAC requests. Synchronous and allocation-light: patterns are compiled once,
  * rules are indexed by subject, role closures and project policies are cached per snapshot.
@@ -267,9 +259,13 @@ export class RbacEnforcer {
   enforce(subject: string, resource: string, action: string, object: string): boolean {
     const s = this.snapshot;
     for (const act of this.actionsFor(s, resource, action)) {
-      if (s.defaultRole !== '' && isAllow(s.global.check(s.defaultRole, resource, act, object)))
+      if (
+        s.defaultRole !== '' &&
+        s.global.check(s.defaultRole, resource, act, object)?.effect === 'allow'
+      )
         return true;
-      if (subject !== '' && isAllow(s.global.check(subject, resource, act, object))) return true;
+      if (subject !== '' && s.global.check(subject, resource, act, object)?.effect === 'allow')
+        return true;
     }
     return false;
   }
@@ -277,22 +273,20 @@ export class RbacEnforcer {
   /** `enforce` with the reasons, for audit logs. */
   decide(subject: string, resource: string, action: string, object: string): Decision {
     const s = this.snapshot;
-    let firstDeny: Hit | undefined;
+    const role = s.defaultRole;
+    this.startTrial();
     for (const act of this.actionsFor(s, resource, action)) {
-      const base = { resource, action, matchedAction: act, object };
-      const d =
-        s.defaultRole !== '' ? s.global.check(s.defaultRole, resource, act, object) : undefined;
-      if (isAllow(d)) return allowed(base, 'default-role', { rule: d, subject: s.defaultRole });
-      const r = subject !== '' ? s.global.check(subject, resource, act, object) : undefined;
-      if (isAllow(r)) return allowed(base, 'subject', { rule: r, subject });
-      firstDeny ??= denyHit(d, s.defaultRole) ?? denyHit(r, subject);
+      const ask = askOf(resource, action, act, object, undefined, 'none');
+      if (role !== '') {
+        const r = this.step(s.global, role, resource, act, object);
+        if (r) return grant(ask, 'default-role', role, r);
+      }
+      if (subject !== '') {
+        const r = this.step(s.global, subject, resource, act, object);
+        if (r) return grant(ask, 'subject', subject, r);
+      }
     }
-    return denied(
-      { resource, action, matchedAction: action, object },
-      firstDeny,
-      undefined,
-      'none',
-    );
+    return this.refusal(askOf(resource, action, action, object, undefined, 'none'));
   }
 
   /**
@@ -314,6 +308,9 @@ export class RbacEnforcer {
     options: EnforceOptions = {},
   ): Decision {
     const s = this.snapshot;
+    if (resource !== RbacResources.applications) {
+      return this.claimsOnce(s, claims, resource, action, action, object, options.projects);
+    }
     const actions = this.actionsFor(s, resource, action);
     let last: Decision | undefined;
     for (const act of actions) {
@@ -404,6 +401,53 @@ export class RbacEnforcer {
     return entry;
   }
 
+  /** First deny rule met by `step` during the current evaluation, and whose check met it. */
+  private denyRule: CompiledRule | undefined;
+  private denySubject: string | undefined;
+
+  /**
+   * One casbin check: returns the allow rule if `subject` is allowed, else undefined, noting the
+   * first deny rule met (for the decision). No caller code may run between `startTrial` and the
+   * decision, so these two scratch fields cannot be clobbered by re-entrant calls.
+   */
+  private step(
+    view: PolicyView,
+    subject: string,
+    resource: string,
+    action: string,
+    object: string,
+  ): CompiledRule | undefined {
+    const r = view.check(subject, resource, action, object);
+    if (r === undefined) return undefined;
+    if (r.effect === 'allow') return r;
+    if (this.denyRule === undefined) {
+      this.denyRule = r;
+      this.denySubject = subject;
+    }
+    return undefined;
+  }
+
+  private startTrial(): void {
+    this.denyRule = undefined;
+    this.denySubject = undefined;
+  }
+
+  private refusal(ask: Ask, reason?: 'other-project'): Decision {
+    const deny = this.denyRule;
+    return {
+      allowed: false,
+      reason: reason ?? (deny === undefined ? 'no-match' : 'denied'),
+      subject: this.denySubject,
+      rule: deny?.ref,
+      resource: ask.resource,
+      action: ask.action,
+      matchedAction: ask.action,
+      object: ask.object,
+      project: ask.project,
+      projectPolicy: ask.projectPolicy,
+    };
+  }
+
   private claimsOnce(
     s: Snapshot,
     claims: unknown,
@@ -413,138 +457,96 @@ export class RbacEnforcer {
     object: string,
     projects: ProjectPolicySource | undefined,
   ): Decision {
-    const base = { resource, action, matchedAction: act, object };
-    let firstDeny: Hit | undefined;
-    const note = (rule: CompiledRule | undefined, subject: string): void => {
-      if (firstDeny === undefined && rule !== undefined && rule.effect === 'deny')
-        firstDeny = { rule, subject };
-    };
-    if (s.defaultRole !== '') {
-      const r = s.global.check(s.defaultRole, resource, act, object);
-      if (isAllow(r)) return allowed(base, 'default-role', { rule: r, subject: s.defaultRole });
-      note(r, s.defaultRole);
-    }
     let subject = userIdentifier(claims);
     if (!s.allowRoleClaims && subject.startsWith('role:')) subject = '';
-
+    // resolve the project first: it runs caller code (the lookup, the problem callback)
     let entry: ProjectEntry | undefined;
-    const candidate = projects ? projectOfRequest(resource, object) : undefined;
-    if (candidate !== undefined && projects) {
-      const found = projects(candidate);
-      if (found !== undefined && projectName(found) === candidate)
-        entry = this.projectEntry(s, found);
+    if (projects !== undefined) {
+      const candidate = projectOfRequest(resource, object);
+      if (candidate !== undefined) {
+        const found = projects(candidate);
+        if (found !== undefined && projectName(found) === candidate) {
+          entry = this.projectEntry(s, found);
+        }
+      }
     }
-    const view = entry?.view ?? s.global;
-    const projectPolicy =
+    const view = entry === undefined ? s.global : entry.view;
+    const pp: Decision['projectPolicy'] =
       entry === undefined ? 'none' : entry.compiled.valid ? 'applied' : 'invalid';
-    const proj = entry?.compiled.name;
+    const ask = askOf(resource, action, act, object, entry?.compiled.name, pp);
+    const role = s.defaultRole;
 
+    this.startTrial();
+    if (role !== '') {
+      const r = this.step(s.global, role, resource, act, object);
+      // decided by the global policy alone, before any project policy takes part
+      if (r) return grant(entry === undefined ? ask : globalAsk(ask), 'default-role', role, r);
+    }
     if (entry !== undefined) {
       const token = parseProjectRoleSubject(subject);
-      if (token !== undefined) {
-        if (token.project !== entry.compiled.name) {
-          return { ...denied(base, firstDeny, proj, projectPolicy), reason: 'other-project' };
-        }
-        if (s.defaultRole !== '') {
-          const r = view.check(s.defaultRole, resource, act, object);
-          if (isAllow(r))
-            return allowed(
-              base,
-              'default-role',
-              { rule: r, subject: s.defaultRole },
-              proj,
-              projectPolicy,
-            );
-          note(r, s.defaultRole);
-        }
-        const r = view.check(subject, resource, act, object);
-        if (isAllow(r))
-          return allowed(base, 'project-token', { rule: r, subject }, proj, projectPolicy);
-        note(r, subject);
-        return denied(base, firstDeny, proj, projectPolicy);
+      if (token !== undefined && token.project !== entry.compiled.name) {
+        return this.refusal(ask, 'other-project');
       }
-      if (s.defaultRole !== '') {
-        const r = view.check(s.defaultRole, resource, act, object);
-        if (isAllow(r))
-          return allowed(
-            base,
-            'default-role',
-            { rule: r, subject: s.defaultRole },
-            proj,
-            projectPolicy,
-          );
-        note(r, s.defaultRole);
+      if (role !== '') {
+        const r = this.step(view, role, resource, act, object);
+        if (r) return grant(ask, 'default-role', role, r);
+      }
+      if (token !== undefined) {
+        const r = this.step(view, subject, resource, act, object);
+        return r ? grant(ask, 'project-token', subject, r) : this.refusal(ask);
       }
     }
     if (subject !== '') {
-      const r = view.check(subject, resource, act, object);
-      if (isAllow(r)) return allowed(base, 'subject', { rule: r, subject }, proj, projectPolicy);
-      note(r, subject);
+      const r = this.step(view, subject, resource, act, object);
+      if (r) return grant(ask, 'subject', subject, r);
     }
     for (const group of scopeValues(claims, s.scopes)) {
       if (!s.allowRoleClaims && group.startsWith('role:')) continue;
       if (!view.isGroupingSubject(group)) continue;
-      const r = view.check(group, resource, act, object);
-      if (isAllow(r))
-        return allowed(base, 'group', { rule: r, subject: group }, proj, projectPolicy);
-      note(r, group);
+      const r = this.step(view, group, resource, act, object);
+      if (r) return grant(ask, 'group', group, r);
     }
-    return denied(base, firstDeny, proj, projectPolicy);
+    return this.refusal(ask);
   }
 }
 
-function isAllow(r: CompiledRule | undefined): r is CompiledRule {
-  return r !== undefined && r.effect === 'allow';
-}
-
-function denyHit(r: CompiledRule | undefined, subject: string): Hit | undefined {
-  return r !== undefined && r.effect === 'deny' ? { rule: r, subject } : undefined;
-}
-
-function ruleOf(r: CompiledRule): DecisionRule {
-  return { source: r.rule.source, line: r.rule.line, text: r.rule.text, effect: r.effect };
-}
-
-interface DecisionBase {
+/** What was asked, and in which project context. */
+interface Ask {
   readonly resource: string;
   readonly action: string;
   readonly matchedAction: string;
   readonly object: string;
+  readonly project: string | undefined;
+  readonly projectPolicy: Decision['projectPolicy'];
 }
 
-function allowed(
-  base: DecisionBase,
-  reason: DecisionReason,
-  hit: Hit,
-  project?: string,
-  projectPolicy: Decision['projectPolicy'] = 'none',
-): Decision {
+function askOf(
+  resource: string,
+  action: string,
+  matchedAction: string,
+  object: string,
+  project: string | undefined,
+  projectPolicy: Decision['projectPolicy'],
+): Ask {
+  return { resource, action, matchedAction, object, project, projectPolicy };
+}
+
+function globalAsk(ask: Ask): Ask {
+  return { ...ask, project: undefined, projectPolicy: 'none' };
+}
+
+function grant(ask: Ask, reason: DecisionReason, subject: string, rule: CompiledRule): Decision {
   return {
     allowed: true,
     reason,
-    subject: hit.subject,
-    rule: ruleOf(hit.rule),
-    ...base,
-    project,
-    projectPolicy,
-  };
-}
-
-function denied(
-  base: DecisionBase,
-  deny: Hit | undefined,
-  project: string | undefined,
-  projectPolicy: Decision['projectPolicy'],
-): Decision {
-  return {
-    allowed: false,
-    reason: deny ? 'denied' : 'no-match',
-    subject: deny?.subject,
-    rule: deny ? ruleOf(deny.rule) : undefined,
-    ...base,
-    matchedAction: base.action,
-    project,
-    projectPolicy,
+    subject,
+    rule: rule.ref,
+    resource: ask.resource,
+    action: ask.action,
+    matchedAction: ask.matchedAction,
+    object: ask.object,
+    project: ask.project,
+    projectPolicy: ask.projectPolicy,
   };
 }
 

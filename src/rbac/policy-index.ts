@@ -15,7 +15,7 @@
  * is a map lookup plus a short scan.
  */
 import { compilePattern, type Matcher, type MatchMode } from './match.js';
-import type { Effect, ParsedPolicy, PermissionRule } from './policy.js';
+import type { Effect, ParsedPolicy, PermissionRule, RuleRef } from './policy.js';
 
 /** casbin's default role manager follows `g` links at most this many steps deep (Go and Node). */
 export const MAX_ROLE_DEPTH = 10;
@@ -25,6 +25,8 @@ const MAX_CACHED_RESOURCES = 64;
 
 export interface CompiledRule {
   readonly rule: PermissionRule;
+  /** what a decision reports (built once, shared by every decision) */
+  readonly ref: RuleRef;
   readonly effect: Effect;
   /** policy order across layers: earlier layers and lines first */
   readonly seq: number;
@@ -48,6 +50,12 @@ export class PolicyLayer {
     for (const rule of parsed.permissions) {
       const compiled: CompiledRule = {
         rule,
+        ref: Object.freeze({
+          source: rule.source,
+          line: rule.line,
+          text: rule.text,
+          effect: rule.effect,
+        }),
         effect: rule.effect,
         seq: base + i++,
         res: mustCompile(rule.resource, mode),
@@ -82,10 +90,12 @@ interface Bucket {
 interface SubjectRules {
   readonly rules: readonly CompiledRule[];
   readonly byResource: Map<string, Bucket>;
+  /** the subject of some `g` line (Argo CD only checks groups that are) */
+  readonly grouping: boolean;
 }
 
 const EMPTY_BUCKET: Bucket = { deny: [], allow: [] };
-const NO_RULES: SubjectRules = { rules: [], byResource: new Map() };
+const NO_RULES: SubjectRules = { rules: [], byResource: new Map(), grouping: false };
 
 export class PolicyView {
   readonly layers: readonly PolicyLayer[];
@@ -97,8 +107,7 @@ export class PolicyView {
 
   /** True when `name` is the subject of some `g` line (Argo CD only checks such groups). */
   isGroupingSubject(name: string): boolean {
-    for (const l of this.layers) if (l.roles.has(name)) return true;
-    return false;
+    return this.rulesOf(name).grouping;
   }
 
   /** Every role `subject` holds, itself first, in breadth-first order. */
@@ -124,24 +133,28 @@ export class PolicyView {
     return [...seen];
   }
 
-  private known(subject: string): boolean {
-    for (const l of this.layers) if (l.bySubject.has(subject) || l.roles.has(subject)) return true;
-    return false;
-  }
-
   private rulesOf(subject: string): SubjectRules {
     const cached = this.subjects.get(subject);
     if (cached) return cached;
-    if (!this.known(subject)) return NO_RULES;
-    const rules: CompiledRule[] = [];
-    for (const role of this.roleClosure(subject)) {
-      for (const l of this.layers) {
-        const list = l.bySubject.get(role);
-        if (list) for (const r of list) rules.push(r);
-      }
+    let known = false;
+    let grouping = false;
+    for (const l of this.layers) {
+      if (l.roles.has(subject)) grouping = known = true;
+      else if (l.bySubject.has(subject)) known = true;
     }
-    rules.sort((a, b) => a.seq - b.seq);
-    const entry: SubjectRules = { rules, byResource: new Map() };
+    let entry = NO_RULES;
+    if (known) {
+      const rules: CompiledRule[] = [];
+      for (const role of this.roleClosure(subject)) {
+        for (const l of this.layers) {
+          const list = l.bySubject.get(role);
+          if (list) for (const r of list) rules.push(r);
+        }
+      }
+      rules.sort((a, b) => a.seq - b.seq);
+      entry = { rules, byResource: new Map(), grouping };
+    }
+    // unknown subjects are cached too (as NO_RULES), so a repeat costs one lookup
     if (this.subjects.size >= MAX_CACHED_SUBJECTS) this.subjects.clear();
     this.subjects.set(subject, entry);
     return entry;

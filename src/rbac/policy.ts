@@ -28,6 +28,11 @@ export interface RuleOrigin {
   readonly text: string;
 }
 
+/** A rule as decisions report it: where it came from and its effect. */
+export interface RuleRef extends RuleOrigin {
+  readonly effect: Effect;
+}
+
 /** A `p` line. */
 export interface PermissionRule extends RuleOrigin {
   readonly subject: string;
