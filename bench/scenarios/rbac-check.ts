@@ -223,6 +223,14 @@ export const scenario: Scenario = {
     const run = await interleave(21, reference, candidate);
     const plainMs = median(Array.from({ length: 7 }, plainCheck));
     const casbin = await casbinCheck(w, BUILTIN_POLICY);
+    // a many-star glob against a long caller-chosen name: linear here, seconds with a regex
+    const hostile = new RbacEnforcer({
+      userPolicyCsv: 'p, u, applications, get, *a*a*a*a*a*b, allow',
+    });
+    const longName = 'a'.repeat(250);
+    const th = process.hrtime.bigint();
+    for (let i = 0; i < 100; i++) if (hostile.enforce('u', 'applications', 'get', longName)) sink++;
+    const hostileUs = Number(process.hrtime.bigint() - th) / 1e3 / 100;
 
     const usPer = (ms: number): number => (ms * 1000) / n;
     const value = usPer(median(run.candidate));
@@ -243,6 +251,7 @@ export const scenario: Scenario = {
         allowedShare: round(allowed / n),
         coldPassUsPerCheck: round(coldUs),
         enforcePlainSubjectUsPerCheck: round(usPer(plainMs)),
+        manyStarGlobOn250CharsUsPerCheck: round(hostileUs),
         casbinUsPerCheck: round(casbin.usPerCheck),
         casbinAgreementOnSample: `${round(casbin.agreement * 100)}% of ${casbin.checked}`,
         sink: sink > 0,

@@ -1,9 +1,9 @@
 /**
  * Parsing and validation of Argo CD policy CSV (`policy.csv`, `policy.<x>.csv`, project role
- * policies). The accepted syntax is exactly what Argo CD's loader accepts, with three deliberate
- * tightenings (docs/rbac.md, "Parsing"): an effect other than `allow`/`deny`, an empty field, and
- * (in regex mode) an invalid regular expression are errors here, where Argo CD silently ignores the
- * line or fails the check at run time.
+ * policies). The accepted syntax is what Argo CD's loader accepts, with deliberate tightenings
+ * (docs/rbac.md, "Parsing"): an effect other than `allow`/`deny`, an empty field, an invalid
+ * regular expression (regex mode) and a glob with more than 256 brace alternatives are errors
+ * here, where Argo CD silently ignores the line or fails the check at run time.
  */
 import { sanitizeText } from '../lib/index.js';
 import { BUILTIN_POLICY } from './builtin-policy.js';
@@ -247,15 +247,19 @@ function checkFields(
 function checkPatterns(
   patterns: readonly string[],
   mode: MatchMode,
-  problem: (message: string) => void,
+  problem: (message: string, severity?: 'error' | 'warning') => void,
 ): boolean {
-  if (mode === 'glob') return true;
   for (const p of patterns) {
     const r = compilePattern(p, mode);
     if (!r.ok) {
-      problem(`${r.message}; fix the expression or set policy.matchMode to glob`);
+      problem(
+        mode === 'regex'
+          ? `${r.message}; fix the expression or set policy.matchMode to glob`
+          : r.message,
+      );
       return false;
     }
+    if (r.warning !== undefined) problem(r.warning, 'warning');
   }
   return true;
 }
