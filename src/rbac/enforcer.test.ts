@@ -347,6 +347,64 @@ describe('RbacEnforcer', () => {
     });
   });
 
+  describe('the worked examples of docs/rbac.md', () => {
+    const rbac = new RbacEnforcer({
+      defaultRole: 'role:readonly',
+      userPolicyCsv: [
+        'p, role:deployer, applications, sync, */*, allow',
+        'p, role:frozen, applications, sync, prod/*, deny',
+        'g, my-org:deployers, role:deployer',
+        'g, my-org:freeze, role:frozen',
+        'g, carol, role:deployer',
+        'g, carol, role:frozen',
+        'p, dave, applications, sync, prod/*, deny',
+        'p, dave, applications, get, secret/*, deny',
+      ].join('\n'),
+    });
+    const prod = projectsOf(
+      project('prod', [
+        {
+          name: 'oncall',
+          groups: ['my-org:deployers'],
+          policies: ['p, proj:prod:oncall, applications, sync, prod/db, deny'],
+        },
+      ]),
+    );
+    const cases = [
+      {
+        name: 'carol syncs prod/web',
+        claims: { sub: 'carol' },
+        req: ['sync', 'prod/web'],
+        want: false,
+      },
+      {
+        name: 'bob (freeze + deployers) syncs prod/web',
+        claims: { sub: 'bob', groups: ['my-org:freeze', 'my-org:deployers'] },
+        req: ['sync', 'prod/web'],
+        want: true,
+      },
+      {
+        name: 'dave (deployers) syncs prod/web',
+        claims: { sub: 'dave', groups: ['my-org:deployers'] },
+        req: ['sync', 'prod/web'],
+        want: true,
+      },
+      { name: 'dave gets secret/x', claims: { sub: 'dave' }, req: ['get', 'secret/x'], want: true },
+      {
+        name: 'bob (freeze + deployers) syncs prod/db with the project',
+        claims: { sub: 'bob', groups: ['my-org:freeze', 'my-org:deployers'] },
+        req: ['sync', 'prod/db'],
+        want: false,
+      },
+    ] as const;
+    for (const c of cases) {
+      it(c.name, () => {
+        const [act, obj] = c.req;
+        assert.equal(rbac.enforceClaims(c.claims, 'applications', act, obj, prod).allowed, c.want);
+      });
+    }
+  });
+
   describe('project run-time policy', () => {
     const teamA = project('team-a', [
       {
