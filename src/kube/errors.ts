@@ -87,3 +87,16 @@ export function isGone(err: unknown): boolean {
     (err.code === 'ERR_KUBE_GONE' || err.reason === 'Expired' || err.reason === 'Gone')
   );
 }
+
+export type KubeCacheErrorCode =
+  'ERR_KUBE_CACHE_EXCLUDED' | 'ERR_KUBE_CACHE_NOT_SERVED' | 'ERR_KUBE_CACHE_STOPPED';
+
+/** The cluster cache cannot (or may not) follow a kind. */
+export class KubeCacheError extends CodedError<KubeCacheErrorCode> {
+  readonly code: KubeCacheErrorCode;
+
+  constructor(code: KubeCacheErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
