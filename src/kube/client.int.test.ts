@@ -136,8 +136,20 @@ describe('KubeClient (scripted TLS server)', () => {
     k.close();
   });
 
+  it('does not retry a plain 500 (an answer, not a hiccup)', async () => {
+    script([{ status: 500, body: '{"message":"boom"}' }]);
+    const k = new KubeClient(conn(), { sleep: noSleep });
+    const before = seen.length;
+    await assert.rejects(
+      k.get({ group: '', version: 'v1', resource: 'configmaps', namespace: 'a', name: 'x' }),
+      /boom/,
+    );
+    assert.equal(seen.length - before, 1);
+    k.close();
+  });
+
   it('gives up after maxRetries with the last error', async () => {
-    script([{ status: 500, body: '{"message":"etcd down"}' }]);
+    script([{ status: 503, body: '{"message":"etcd down"}' }]);
     const k = new KubeClient(conn(), { sleep: noSleep, retry: { maxRetries: 3 } });
     const before = seen.length;
     await assert.rejects(

@@ -450,7 +450,15 @@ export class KubeClient {
         const value: unknown = body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
         return { status, value };
       }
-      const retryable = status === 429 || (status >= 500 && status !== 501 && isIdempotent(params));
+      // like client-go: 429 always (nothing happened); 502/503/504, or any 5xx that says when to
+      // come back, only for idempotent requests; a plain 500 is an answer, not a hiccup
+      const retryable =
+        status === 429 ||
+        (isIdempotent(params) &&
+          (status === 502 ||
+            status === 503 ||
+            status === 504 ||
+            (status >= 500 && retryAfterMs !== undefined)));
       if (retryable && attempt < this.maxRetries) {
         this.metrics.retried(params.method, status);
         const delay = Math.min(this.maxDelayMs, retryAfterMs ?? this.backoffMs(attempt));

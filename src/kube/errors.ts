@@ -10,6 +10,7 @@ export type KubeErrorCode =
   | 'ERR_KUBE_GONE'
   | 'ERR_KUBE_INVALID'
   | 'ERR_KUBE_TOO_MANY_REQUESTS'
+  | 'ERR_KUBE_INTERNAL'
   | 'ERR_KUBE_UNAVAILABLE'
   | 'ERR_KUBE_TIMEOUT'
   | 'ERR_KUBE_REQUEST';
@@ -59,6 +60,7 @@ export function codeForStatus(status: number): KubeErrorCode {
     case 429:
       return 'ERR_KUBE_TOO_MANY_REQUESTS';
     case 500:
+      return 'ERR_KUBE_INTERNAL';
     case 502:
     case 503:
     case 504:
