@@ -22,3 +22,4 @@ export {
   type ResolvedOptions,
 } from './options.js';
 export { VERSION } from './version.js';
+export { kubeClientOptionSpecs, type KubeClientConfig } from './kube.js';

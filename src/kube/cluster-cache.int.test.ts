@@ -394,6 +394,31 @@ describe('ClusterCache', () => {
     }
   });
 
+  it('relists periodically when asked, reporting nothing when nothing changed', async () => {
+    await k.create({ ...configmaps, namespace: ns.name }, cm(ns.name, 'steady'));
+    const client = await clientFor();
+    const cache = new ClusterCache({
+      client,
+      namespaces: [ns.name],
+      watch: { timeoutSeconds: 2, resyncIntervalMs: 500 },
+    });
+    const seen = recorder(cache);
+    try {
+      await cache.ensureWatching({ group: '', kind: 'ConfigMap' });
+      const initial = seen.length;
+      await waitFor(
+        'a second full list',
+        () => (cache.stats().perWatch[0]?.lists ?? 0) >= 2,
+        15_000,
+      );
+      assert.equal(seen.length, initial, 'an unchanged relist emits no events');
+      assert.ok(cache.get({ group: '', kind: 'ConfigMap', namespace: ns.name, name: 'steady' }));
+    } finally {
+      await cache.stop();
+      client.close();
+    }
+  });
+
   it('follows every kind but never Events, excluded kinds or kinds outside the inclusions', async () => {
     const client = await clientFor();
     await k.create(

@@ -47,7 +47,10 @@ export interface WatchTuning {
   readonly timeoutSeconds?: number;
   /** a watch with no byte (not even a bookmark) for this long is restarted (default timeout + 60 s) */
   readonly stallTimeoutMs?: number;
-  /** periodic full relist of every kind (default 0 = never; watches keep the cache current) */
+  /**
+   * periodic full relist of every kind, checked whenever a watch ends (default 12 h, Argo CD's
+   * cluster resync; 0 = never)
+   */
   readonly resyncIntervalMs?: number;
   /** list page size (default 500, Argo CD's `ARGOCD_CLUSTER_CACHE_LIST_PAGE_SIZE`) */
   readonly pageSize?: number;
@@ -145,6 +148,7 @@ function removeFrom(index: Map<string, Set<string>>, k: string | undefined, ks: 
 }
 
 const CRD_GROUP = 'apiextensions.k8s.io';
+const DEFAULT_RESYNC_MS = 12 * 3_600_000;
 const CRD_KIND = 'CustomResourceDefinition';
 
 /** Prometheus collectors per registry, reading every live cache at scrape time. */
@@ -625,9 +629,7 @@ export class ClusterCache {
         ...(this.tuning.stallTimeoutMs !== undefined
           ? { stallTimeoutMs: this.tuning.stallTimeoutMs }
           : {}),
-        ...(this.tuning.resyncIntervalMs !== undefined
-          ? { resyncIntervalMs: this.tuning.resyncIntervalMs }
-          : {}),
+        resyncIntervalMs: this.tuning.resyncIntervalMs ?? DEFAULT_RESYNC_MS,
         ...(this.tuning.pageSize !== undefined ? { pageSize: this.tuning.pageSize } : {}),
         ...(this.tuning.backoff !== undefined ? { backoff: this.tuning.backoff } : {}),
       });

@@ -126,3 +126,4 @@ export {
   type EventRecorderOptions,
 } from './events.js';
 export { silentLog, type KubeLog, type KubeLogLevel } from './log.js';
+export { kubeTuningFromConfig } from './tuning.js';
