@@ -29,7 +29,9 @@ import { silentLog, type KubeLog } from './log.js';
 import type { Sleep } from './rate-limiter.js';
 import {
   formatResourceKey,
+  groupOf,
   parseTrackingId,
+  resourceKeyOf,
   type GroupKind,
   type GroupVersionKind,
   type ResourceKey,
@@ -101,14 +103,10 @@ export interface ClusterCacheStats {
   readonly perWatch: readonly CachedKindStats[];
 }
 
+/** What the cache holds per object: the compact object and its estimated size. */
 interface Entry {
-  readonly key: ResourceKey;
   readonly obj: KubeObject;
   readonly bytes: number;
-  readonly uid: string | undefined;
-  readonly owners: readonly string[];
-  readonly app: string | undefined;
-  readonly instance: string | undefined;
 }
 
 interface Watch {
@@ -116,7 +114,8 @@ interface Watch {
   readonly apiVersion: string;
   readonly namespace: string | undefined;
   readonly informer: Informer;
-  readonly keys: Set<string>;
+  /** objects currently cached from this watch */
+  count: number;
   /** keys seen during the list in progress */
   seen: Set<string> | undefined;
 }
@@ -378,8 +377,8 @@ export class ClusterCache {
         : this.objects.values();
     for (const e of source) {
       if (!e) continue;
-      if (query.group !== undefined && e.key.group !== query.group) continue;
-      if (query.kind !== undefined && e.key.kind !== query.kind) continue;
+      if (query.kind !== undefined && e.obj.kind !== query.kind) continue;
+      if (query.group !== undefined && groupOf(e.obj.apiVersion) !== query.group) continue;
       out.push(e.obj);
     }
     return out;
@@ -475,7 +474,7 @@ export class ClusterCache {
           version: k.info.version,
           kind: k.info.kind,
           ...(w.namespace !== undefined ? { namespace: w.namespace } : {}),
-          objects: w.keys.size,
+          objects: w.count,
         });
       }
     }
@@ -578,7 +577,6 @@ export class ClusterCache {
         resource: info.resource,
         ...(ns !== undefined ? { namespace: ns } : {}),
       };
-      const keys = new Set<string>();
       const holder: { w?: Watch } = {};
       const informer = new Informer({
         client: this.client,
@@ -599,7 +597,7 @@ export class ClusterCache {
             if (!w) return;
             const seen = w.seen ?? new Set<string>();
             w.seen = undefined;
-            for (const ks of [...w.keys]) if (!seen.has(ks)) this.remove(w, ks);
+            for (const ks of this.keysOf(w)) if (!seen.has(ks)) this.remove(w, ks);
             if (this.isSynced()) this.syncedAt = this.now();
           },
           event: (type, obj) => {
@@ -616,7 +614,7 @@ export class ClusterCache {
           notServed: () => {
             const w = holder.w;
             if (!w) return;
-            for (const ks of [...w.keys]) this.remove(w, ks);
+            for (const ks of this.keysOf(w)) this.remove(w, ks);
           },
         },
         log: this.log,
@@ -633,7 +631,7 @@ export class ClusterCache {
         ...(this.tuning.pageSize !== undefined ? { pageSize: this.tuning.pageSize } : {}),
         ...(this.tuning.backoff !== undefined ? { backoff: this.tuning.backoff } : {}),
       });
-      const w: Watch = { info, apiVersion, namespace: ns, informer, keys, seen: undefined };
+      const w: Watch = { info, apiVersion, namespace: ns, informer, count: 0, seen: undefined };
       holder.w = w;
       entry.watches.push(w);
       informer.start();
@@ -644,7 +642,7 @@ export class ClusterCache {
   private async removeKind(entry: KindEntry): Promise<void> {
     this.kinds.delete(gk(entry.info.group, entry.info.kind));
     await Promise.all(entry.watches.map((w) => w.informer.stop()));
-    for (const w of entry.watches) for (const ks of [...w.keys]) this.remove(w, ks);
+    for (const w of entry.watches) for (const ks of this.keysOf(w)) this.remove(w, ks);
   }
 
   /** Debounced re-discovery after CRD changes (watch-all mode). */
@@ -684,12 +682,24 @@ export class ClusterCache {
     });
   }
 
+  /**
+   * Keys of the objects a watch holds (computed: relists and removals are rare, and a per-watch
+   * key set would cost memory on every object).
+   */
+  private keysOf(w: Watch): string[] {
+    const out: string[] = [];
+    const source = w.namespace !== undefined ? this.byNs.get(w.namespace) : this.objects.keys();
+    if (!source) return out;
+    for (const ks of source) {
+      const e = this.objects.get(ks);
+      if (e && e.obj.kind === w.info.kind && e.obj.apiVersion === w.apiVersion) out.push(ks);
+    }
+    return out;
+  }
+
   /** Stores a freshly parsed object; returns its key string. */
   private upsert(w: Watch, raw: KubeObject): string {
-    // list items carry no apiVersion/kind; watch objects do: make them uniform
-    raw.apiVersion = w.apiVersion;
-    raw.kind = w.info.kind;
-    const obj = compactObject(raw, this.compactOpts, this.pool);
+    const obj = compactObject(raw, this.compactOpts, this.pool, w.apiVersion, w.info.kind);
     const meta = obj.metadata;
     const key: ResourceKey = {
       group: w.info.group,
@@ -700,58 +710,55 @@ export class ClusterCache {
     const ks = formatResourceKey(key);
     const old = this.objects.get(ks);
     if (old && old.obj.metadata.resourceVersion === meta.resourceVersion) return ks;
-    if (old) this.unindex(ks, old);
-    const entry: Entry = {
-      key,
-      obj,
-      bytes: approximateSize(obj),
-      uid: meta.uid,
-      owners: (meta.ownerReferences ?? []).map((r) => r.uid),
-      app: this.appOf(key, meta.annotations?.[Annotations.trackingId]),
-      instance: meta.labels?.[this.instanceLabelKey],
-    };
+    if (old) this.unindex(ks, key, old);
+    else w.count++;
+    const entry: Entry = { obj, bytes: approximateSize(obj) };
     this.objects.set(ks, entry);
-    this.index(ks, entry);
-    w.keys.add(ks);
+    this.index(ks, key, entry);
     this.emit(key, obj, old?.obj);
     return ks;
   }
 
   private remove(w: Watch, ks: string): void {
     const old = this.objects.get(ks);
-    w.keys.delete(ks);
     if (!old) return;
+    w.count--;
+    const key = resourceKeyOf(old.obj);
     this.objects.delete(ks);
-    this.unindex(ks, old);
-    this.emit(old.key, undefined, old.obj);
+    this.unindex(ks, key, old);
+    this.emit(key, undefined, old.obj);
   }
 
   /** The app named by a tracking id, when the id describes this very object. */
-  private appOf(key: ResourceKey, trackingId: string | undefined): string | undefined {
+  private appOf(key: ResourceKey, obj: KubeObject): string | undefined {
+    const trackingId = obj.metadata.annotations?.[Annotations.trackingId];
     if (trackingId === undefined) return undefined;
     const t = parseTrackingId(trackingId);
     if (!t) return undefined;
     if (t.group !== key.group || t.kind !== key.kind || t.name !== key.name) return undefined;
     if (t.namespace !== key.namespace) return undefined;
-    return this.pool.intern(t.appName);
+    return t.appName;
   }
 
-  private index(ks: string, e: Entry): void {
+  private index(ks: string, key: ResourceKey, e: Entry): void {
+    const meta = e.obj.metadata;
     this.bytes += e.bytes;
-    addTo(this.byNs, e.key.namespace, ks);
-    if (e.uid !== undefined) this.byUidIdx.set(e.uid, ks);
-    for (const o of e.owners) addTo(this.byOwner, o, ks);
-    addTo(this.byAppIdx, e.app, ks);
-    addTo(this.byInstanceIdx, e.instance, ks);
+    addTo(this.byNs, key.namespace, ks);
+    if (meta.uid !== undefined) this.byUidIdx.set(meta.uid, ks);
+    for (const o of meta.ownerReferences ?? []) addTo(this.byOwner, o.uid, ks);
+    addTo(this.byAppIdx, this.appOf(key, e.obj), ks);
+    addTo(this.byInstanceIdx, meta.labels?.[this.instanceLabelKey], ks);
   }
 
-  private unindex(ks: string, e: Entry): void {
+  private unindex(ks: string, key: ResourceKey, e: Entry): void {
+    const meta = e.obj.metadata;
     this.bytes -= e.bytes;
-    removeFrom(this.byNs, e.key.namespace, ks);
-    if (e.uid !== undefined && this.byUidIdx.get(e.uid) === ks) this.byUidIdx.delete(e.uid);
-    for (const o of e.owners) removeFrom(this.byOwner, o, ks);
-    removeFrom(this.byAppIdx, e.app, ks);
-    removeFrom(this.byInstanceIdx, e.instance, ks);
+    removeFrom(this.byNs, key.namespace, ks);
+    if (meta.uid !== undefined && this.byUidIdx.get(meta.uid) === ks)
+      this.byUidIdx.delete(meta.uid);
+    for (const o of meta.ownerReferences ?? []) removeFrom(this.byOwner, o.uid, ks);
+    removeFrom(this.byAppIdx, this.appOf(key, e.obj), ks);
+    removeFrom(this.byInstanceIdx, meta.labels?.[this.instanceLabelKey], ks);
   }
 
   private emit(

@@ -2,7 +2,7 @@
  * Keeping live objects small in the cluster cache: drop `metadata.managedFields` except the
  * entries of managers the controller cares about (its own, for server-side diff), drop the
  * `kubectl.kubernetes.io/last-applied-configuration` annotation unless asked to keep it, and
- * share repeated strings (apiVersion, kind, namespace, label keys and values) through a pool.
+ * share repeated strings (apiVersion, kind, namespace, label values, owner kinds) through a pool.
  * `approximateSize` estimates the heap an object holds, for `ClusterCache.approximateBytes()`.
  */
 import { Annotations, type KubeObject } from '../apis/index.js';
@@ -36,49 +36,61 @@ export class StringPool {
   }
 }
 
-function internRecord(
-  rec: Record<string, string> | undefined,
-  pool: StringPool,
-): Record<string, string> | undefined {
-  if (!rec) return rec;
-  const out: Record<string, string> = {};
+/** Replaces short values by their pooled instance, in place (keys are interned by V8 already). */
+function internValues(rec: Record<string, string>, pool: StringPool): void {
   for (const k of Object.keys(rec)) {
     const v = rec[k];
-    if (typeof v === 'string') out[pool.intern(k)] = v.length <= 64 ? pool.intern(v) : v;
+    if (typeof v === 'string' && v.length <= 64) rec[k] = pool.intern(v);
   }
-  return out;
 }
 
-/** Compacts a freshly parsed object in place and returns it. */
-export function compactObject(obj: KubeObject, opts: CompactOptions, pool: StringPool): KubeObject {
-  const meta = obj.metadata;
-  obj.apiVersion = pool.intern(obj.apiVersion);
-  obj.kind = pool.intern(obj.kind);
+/**
+ * Compacts a freshly parsed object (mutating it) and returns it. When `apiVersion`/`kind` are
+ * given (list items carry none), the result is a new top-level object with them first.
+ */
+export function compactObject(
+  obj: KubeObject,
+  opts: CompactOptions,
+  pool: StringPool,
+  apiVersion?: string,
+  kind?: string,
+): KubeObject {
+  let out = obj;
+  if (
+    (apiVersion !== undefined && obj.apiVersion !== apiVersion) ||
+    (kind !== undefined && obj.kind !== kind)
+  ) {
+    const { apiVersion: _a, kind: _k, metadata, ...rest } = obj;
+    out = { apiVersion: apiVersion ?? obj.apiVersion, kind: kind ?? obj.kind, metadata, ...rest };
+  }
+  out.apiVersion = pool.intern(out.apiVersion);
+  out.kind = pool.intern(out.kind);
+  const meta = out.metadata;
   if (meta.namespace !== undefined) meta.namespace = pool.intern(meta.namespace);
   if (meta.managedFields !== undefined) {
-    const kept = meta.managedFields.filter(
+    const all = meta.managedFields;
+    const kept = all.filter(
       (m) =>
         isRecord(m) && typeof m.manager === 'string' && opts.keepManagedFieldsOf.has(m.manager),
     );
-    if (kept.length > 0) meta.managedFields = kept;
-    else delete meta.managedFields;
+    if (kept.length === 0) delete meta.managedFields;
+    else if (kept.length !== all.length) meta.managedFields = kept;
   }
-  if (meta.annotations !== undefined) {
-    if (!opts.keepLastApplied && Annotations.lastAppliedConfiguration in meta.annotations) {
-      const { [Annotations.lastAppliedConfiguration]: _dropped, ...rest } = meta.annotations;
-      meta.annotations = rest;
-    }
-    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
-    else meta.annotations = internRecord(meta.annotations, pool) ?? {};
+  const ann = meta.annotations;
+  if (ann !== undefined && !opts.keepLastApplied && Annotations.lastAppliedConfiguration in ann) {
+    // rebuilt rather than `delete`d, which would turn the object into a slower, bigger dictionary
+    const { [Annotations.lastAppliedConfiguration]: _dropped, ...rest } = ann;
+    if (Object.keys(rest).length === 0) delete meta.annotations;
+    else meta.annotations = rest;
   }
-  if (meta.labels !== undefined) meta.labels = internRecord(meta.labels, pool) ?? {};
+  if (meta.labels !== undefined) internValues(meta.labels, pool);
   if (meta.ownerReferences !== undefined) {
     for (const ref of meta.ownerReferences) {
       ref.apiVersion = pool.intern(ref.apiVersion);
       ref.kind = pool.intern(ref.kind);
     }
   }
-  return obj;
+  return out;
 }
 
 /**
