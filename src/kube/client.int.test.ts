@@ -305,6 +305,42 @@ describe('KubeClient (scripted TLS server)', () => {
     k.close();
   });
 
+  it('keeps long watches from starving requests (watches have their own connections)', async () => {
+    handler = (req, res) => {
+      if (req.url?.includes('watch=1')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders(); // and hold the watch open
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"items":[],"metadata":{}}');
+    };
+    const k = new KubeClient(conn(), { maxSockets: 2 });
+    const ac = new AbortController();
+    const watches = Array.from({ length: 3 }, () =>
+      k
+        .watch(
+          { group: '', version: 'v1', resource: 'configmaps' },
+          { signal: ac.signal },
+          () => undefined,
+        )
+        .catch(() => undefined),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const list = await Promise.race([
+      k.list({ group: '', version: 'v1', resource: 'configmaps' }),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          reject(new Error('the request waited behind the watches'));
+        }, 5000),
+      ),
+    ]);
+    assert.deepEqual(list.items, []);
+    ac.abort();
+    await Promise.all(watches);
+    k.close();
+  });
+
   it('refuses a response larger than maxResponseBytes', async () => {
     handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

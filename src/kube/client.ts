@@ -67,6 +67,7 @@ export interface KubeClientOptions {
   readonly userAgent?: string;
   /** per-request timeout (not for watches); default 60 s */
   readonly timeoutMs?: number;
+  /** concurrent connections for requests (default 64); watches use a separate, unbounded pool */
   readonly maxSockets?: number;
   /** requests per second for non-watch requests (default 50; 0 or less = unlimited) */
   readonly qps?: number;
@@ -187,6 +188,8 @@ export class KubeClient {
   readonly server: string;
   readonly #connection: KubeConnection;
   readonly #agent: Agent;
+  /** watches hold their connection for minutes: they get their own pool, unbounded */
+  readonly #watchAgent: Agent;
   readonly #headers: Record<string, string>;
   /** exact credential strings to scrub from any message */
   readonly #secrets: string[];
@@ -233,15 +236,15 @@ export class KubeClient {
     this.host = url.hostname.replace(/^\[|\]$/g, '');
     this.port = url.port ? Number(url.port) : 443;
     this.timeoutMs = options.timeoutMs ?? 60_000;
-    this.#agent = new Agent({
-      keepAlive: true,
-      maxSockets: options.maxSockets ?? 64,
+    const tls = {
       ...(conn.caPem ? { ca: conn.caPem } : {}),
       ...(conn.certPem ? { cert: conn.certPem } : {}),
       ...(conn.keyPem ? { key: conn.keyPem } : {}),
       ...(conn.tlsServerName ? { servername: conn.tlsServerName } : {}),
       rejectUnauthorized: conn.insecureSkipTlsVerify !== true,
-    });
+    };
+    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64, ...tls });
+    this.#watchAgent = new Agent({ keepAlive: true, maxSockets: Infinity, ...tls });
     this.#headers = {
       'user-agent': options.userAgent ?? 'argocd-ts',
       accept: 'application/json',
@@ -288,6 +291,7 @@ export class KubeClient {
   /** Closes idle keep-alive sockets. */
   close(): void {
     this.#agent.destroy();
+    this.#watchAgent.destroy();
   }
 
   /** Scrubs credentials of this connection (and anything that looks like one) from text. */
@@ -315,7 +319,11 @@ export class KubeClient {
     return new KubeApiError(codeForStatus(status), status, this.sanitize(message), reason);
   }
 
-  private open(params: RequestParams, timeoutMs: number | undefined): Promise<IncomingMessage> {
+  private open(
+    params: RequestParams,
+    timeoutMs: number | undefined,
+    agent: Agent = this.#agent,
+  ): Promise<IncomingMessage> {
     const headers: Record<string, string> = { ...this.#headers };
     let payload: Buffer | undefined;
     if (params.body !== undefined) {
@@ -331,7 +339,7 @@ export class KubeClient {
       method: params.method,
       path: params.path + buildQuery(params.query),
       headers,
-      agent: this.#agent,
+      agent,
       ...(params.signal ? { signal: params.signal } : {}),
     };
     this.requestCount++;
@@ -638,6 +646,7 @@ export class KubeClient {
           ...(opts.signal ? { signal: opts.signal } : {}),
         },
         undefined,
+        this.#watchAgent,
       );
     } catch (err) {
       this.metrics.finished('watch', 'GET', 0, this.now() - t0, undefined);
