@@ -400,7 +400,7 @@ describe('ClusterCache', () => {
     const cache = new ClusterCache({
       client,
       namespaces: [ns.name],
-      watch: { timeoutSeconds: 2, resyncIntervalMs: 500 },
+      watch: { timeoutSeconds: 4, resyncIntervalMs: 500 },
     });
     const seen = recorder(cache);
     try {

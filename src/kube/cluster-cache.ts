@@ -45,7 +45,7 @@ export type ResourceUpdatedHandler = (
 ) => void;
 
 export interface WatchTuning {
-  /** server-side watch timeout in seconds; default a random 300–600 s per watch */
+  /** longest server-side watch in seconds; each watch takes a random 50–100 % of it (default 600) */
   readonly timeoutSeconds?: number;
   /** a watch with no byte (not even a bookmark) for this long is restarted (default timeout + 60 s) */
   readonly stallTimeoutMs?: number;
@@ -688,11 +688,13 @@ export class ClusterCache {
    */
   private keysOf(w: Watch): string[] {
     const out: string[] = [];
-    const source = w.namespace !== undefined ? this.byNs.get(w.namespace) : this.objects.keys();
-    if (!source) return out;
-    for (const ks of source) {
-      const e = this.objects.get(ks);
-      if (e && e.obj.kind === w.info.kind && e.obj.apiVersion === w.apiVersion) out.push(ks);
+    const mine = (e: Entry | undefined): boolean =>
+      e !== undefined && e.obj.kind === w.info.kind && e.obj.apiVersion === w.apiVersion;
+    if (w.namespace !== undefined) {
+      for (const ks of this.byNs.get(w.namespace) ?? [])
+        if (mine(this.objects.get(ks))) out.push(ks);
+    } else {
+      for (const [ks, e] of this.objects) if (mine(e)) out.push(ks);
     }
     return out;
   }

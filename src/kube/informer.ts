@@ -2,7 +2,7 @@
  * List-then-watch of one collection, kept alive forever (until `stop()`), the building block of the
  * cluster cache and of the cluster-Secret watch:
  * - lists in pages (`limit`/`continue`), then watches from the list's resourceVersion with
- *   bookmarks and a server-side `timeoutSeconds` (randomised 5–10 min, like client-go);
+ *   bookmarks and a server-side `timeoutSeconds` (randomised 5–10 min by default, like client-go);
  * - a watch the server ends normally is resumed from the last resourceVersion seen;
  * - 410 Gone (resourceVersion too old) → relist; the consumer is told `listStart`/`listItem`/
  *   `listEnd` so it can emit adds, updates and deletes and stay consistent;
@@ -45,7 +45,7 @@ export interface InformerOptions {
   readonly fieldSelector?: string;
   /** items per list page (default 500) */
   readonly pageSize?: number;
-  /** server-side watch timeout; default a random 300–600 s per watch */
+  /** longest server-side watch timeout; each watch takes a random 50–100 % of it (default 600 s) */
   readonly watchTimeoutSeconds?: number;
   /** restart a watch that received no byte for this long (default: watch timeout + 60 s) */
   readonly stallTimeoutMs?: number;
@@ -176,8 +176,10 @@ export class Informer {
     return d / 2 + (this.random() * d) / 2;
   }
 
+  /** Between half and all of the configured maximum (default 600 s), so watches spread out. */
   private watchTimeoutSeconds(): number {
-    return this.o.watchTimeoutSeconds ?? Math.floor(300 + this.random() * 300);
+    const max = this.o.watchTimeoutSeconds ?? 600;
+    return Math.max(1, Math.floor(max / 2 + (this.random() * max) / 2));
   }
 
   private async listAll(): Promise<string | undefined> {
