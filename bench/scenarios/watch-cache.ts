@@ -278,7 +278,7 @@ export const scenario: Scenario = {
         cache.list().map((o) => [`${o.kind}/${o.metadata.name ?? ''}`, o]),
       );
       const callsBefore = cacheClient.requestCount;
-      const rounds = Math.max(1, Math.floor(1000 / size.apps));
+      const rounds = Math.max(1, Math.ceil(20_000 / size.apps));
       const lookup = await interleave(
         size.pairs,
         () => {
@@ -309,7 +309,7 @@ export const scenario: Scenario = {
         unit: 'apps/s',
         reference: floorAppsPerSec,
         ratio: median(lookup.ratios),
-        target: '0 API calls, >= 1000 apps/s (20 objects each)',
+        target: '0 API calls, >= 1000 apps/s (ratio = cache time / Map time)',
         pass: calls === 0 && appsPerSec >= 1000,
         details: { apiCalls: calls, appsPerRound: size.apps, rounds },
       });
