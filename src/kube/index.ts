@@ -18,6 +18,20 @@
  * - `ClusterRegistry`: one client + cache per managed cluster, from cluster Secrets.
  * - `recordEvent`/`EventRecorder`: audit Events (`ResourceCreated`, `OperationStarted`, ...).
  *
+ *
+ * Exports, by file: client (`KubeClient`, `resourcePath`, `splitApiVersion`, request/watch/retry
+ * option types, `KubeClientStats`), discovery (`ApiResources`, `gvkKey`, `isListWatchable`),
+ * rate limiting (`RateLimiter`, `TokenBucket`, `defaultSleep`, `DEFAULT_QPS`, `DEFAULT_BURST`),
+ * connections (`loadKubeconfig`, `parseKubeconfig`, `inClusterConnection`,
+ * `connectionFromCluster`), errors (`KubeApiError`, `KubeConfigError`, `KubeCacheError`,
+ * `isNotFound`, `isConflict`, `isAlreadyExists`, `isGone`), keys (`resourceKeyOf`,
+ * `formatResourceKey`, `describeResource`, `parseTrackingId`, `formatTrackingId`, `groupOf`),
+ * filters (`ResourceFilterSet`, `ALWAYS_EXCLUDED`, `filterMatches`), `Informer`, `ClusterCache`,
+ * compaction (`compactObject`, `approximateSize`, `StringPool`), `KubeApplier`
+ * (`DEFAULT_FIELD_MANAGER`, `DEFAULT_CONCURRENCY`), `ClusterRegistry`, events (`recordEvent`,
+ * `buildEvent`, `EventRecorder`, `EventReasons`, `systemEventClock`), logging (`silentLog`,
+ * `KubeLog`), `kubeTuningFromConfig`. See docs/kube.md.
+ *
  * @example
  * const client = new KubeClient(loadKubeconfig(), { qps: 50, burst: 100 });
  * const cache = new ClusterCache({ client, filter: ResourceFilterSet.fromSettings(settings) });
