@@ -302,6 +302,7 @@ export class ClusterCache {
       );
     }
     const info = await this.findResource(target);
+    this.assertRunning(); // stop() may have run meanwhile
     if (!isListWatchable(info)) {
       throw new KubeCacheError(
         'ERR_KUBE_CACHE_NOT_SERVED',
@@ -550,6 +551,7 @@ export class ClusterCache {
       const served = resources.preferred(entry.info.group, entry.info.kind);
       if (!served || (!wantedKeys.has(key) && !entry.pinned)) await this.removeKind(entry);
     }
+    if (this.stopped) return;
     const added: KindEntry[] = [];
     for (const info of wanted) {
       if (!this.kinds.has(gk(info.group, info.kind))) added.push(this.addKind(info));

@@ -181,6 +181,12 @@ export class ClusterRegistry {
         throw err;
       }
     }
+    if (this.closed) {
+      // close() ran while this cluster was connecting: do not leak its watches
+      await cache.stop();
+      client.close();
+      throw new TypeError('the cluster registry is closed');
+    }
     return { cluster, client, cache };
   }
 
