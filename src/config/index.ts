@@ -36,3 +36,4 @@ export {
   type ClientCaOptions,
   type InternalTlsOptions,
 } from './tls-options.js';
+export { kubeClientOptionSpecs, type KubeClientConfig } from './kube.js';

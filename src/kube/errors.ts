@@ -10,6 +10,7 @@ export type KubeErrorCode =
   | 'ERR_KUBE_GONE'
   | 'ERR_KUBE_INVALID'
   | 'ERR_KUBE_TOO_MANY_REQUESTS'
+  | 'ERR_KUBE_INTERNAL'
   | 'ERR_KUBE_UNAVAILABLE'
   | 'ERR_KUBE_TIMEOUT'
   | 'ERR_KUBE_REQUEST';
@@ -59,6 +60,7 @@ export function codeForStatus(status: number): KubeErrorCode {
     case 429:
       return 'ERR_KUBE_TOO_MANY_REQUESTS';
     case 500:
+      return 'ERR_KUBE_INTERNAL';
     case 502:
     case 503:
     case 504:
@@ -86,4 +88,17 @@ export function isGone(err: unknown): boolean {
     err instanceof KubeApiError &&
     (err.code === 'ERR_KUBE_GONE' || err.reason === 'Expired' || err.reason === 'Gone')
   );
+}
+
+export type KubeCacheErrorCode =
+  'ERR_KUBE_CACHE_EXCLUDED' | 'ERR_KUBE_CACHE_NOT_SERVED' | 'ERR_KUBE_CACHE_STOPPED';
+
+/** The cluster cache cannot (or may not) follow a kind. */
+export class KubeCacheError extends CodedError<KubeCacheErrorCode> {
+  readonly code: KubeCacheErrorCode;
+
+  constructor(code: KubeCacheErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
 }
