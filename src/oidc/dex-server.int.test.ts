@@ -160,8 +160,9 @@ describe('DexServer with the password database', () => {
       expectedNonce: attempt.nonce,
     });
     const claims = tokens.claims();
-    assert.equal(claims?.aud, 'argo-cd-cli');
-    assert.deepEqual(claims?.groups, ['admins', 'developers']);
+    assert.ok(claims);
+    assert.equal(claims.aud, 'argo-cd-cli');
+    assert.deepEqual(claims.groups, ['admins', 'developers']);
   });
 
   it('refuses the public CLI client an authorization request without PKCE', async () => {
