@@ -34,6 +34,18 @@ function upstreamError(message: string, cause?: unknown): OidcError {
   return new OidcError('ERR_OIDC_UPSTREAM', sanitizeText(message), { cause });
 }
 
+/** The messages of an error and its causes (openid-client wraps the useful one), joined. */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e !== undefined; depth++) {
+    const m = errorMessage(e);
+    if (m !== '' && !parts.includes(m)) parts.push(m);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ');
+}
+
 function stringClaim(claims: Record<string, unknown>, name: string): string | undefined {
   const v = claims[name];
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -107,7 +119,7 @@ export class OidcConnector {
     })().catch((err: unknown) => {
       this.configuration = undefined;
       throw upstreamError(
-        `failed to discover the OpenID provider of connector "${this.id}" at ${this.settings.issuer}: ${errorMessage(err)}`,
+        `failed to discover the OpenID provider of connector "${this.id}" at ${this.settings.issuer}: ${describe(err)}`,
         err,
       );
     });
@@ -162,10 +174,7 @@ export class OidcConnector {
           `${this.name} refused the login: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`,
           err,
         );
-      throw upstreamError(
-        `failed to complete the login with ${this.name}: ${errorMessage(err)}`,
-        err,
-      );
+      throw upstreamError(`failed to complete the login with ${this.name}: ${describe(err)}`, err);
     }
     const idClaims = tokens.claims();
     if (idClaims === undefined) throw upstreamError(`${this.name} returned no ID token`);
@@ -175,7 +184,7 @@ export class OidcConnector {
         const info = await client.fetchUserInfo(config, tokens.access_token, idClaims.sub);
         claims = { ...claims, ...info };
       } catch (err) {
-        throw upstreamError(`failed to read userinfo from ${this.name}: ${errorMessage(err)}`, err);
+        throw upstreamError(`failed to read userinfo from ${this.name}: ${describe(err)}`, err);
       }
     }
     return this.identityFrom(claims);
