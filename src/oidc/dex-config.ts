@@ -147,7 +147,7 @@ export function secretReferences(yamlText: string | undefined): string[] {
   const out = new Set<string>();
   const walk = (v: unknown): void => {
     if (typeof v === 'string') {
-      if (v.startsWith('$') && v.length > 1) out.add(v.slice(1));
+      if (v.startsWith('$') && v.length > 1 && !BCRYPT.test(v)) out.add(v.slice(1));
     } else if (Array.isArray(v)) v.forEach(walk);
     else if (isRecord(v)) Object.values(v).forEach(walk);
   };
