@@ -49,10 +49,7 @@ describe('buildClients', () => {
     assert.ok(cli);
     assert.equal(cli.clientSecret, undefined, 'the CLI is a public client');
     assert.equal(cli.applicationType, 'native', 'so any loopback port is accepted');
-    assert.deepEqual(cli.redirectUris, [
-      'http://localhost:8085/auth/callback',
-      'http://localhost',
-    ]);
+    assert.deepEqual(cli.redirectUris, ['http://localhost:8085/auth/callback', 'http://localhost']);
     assert.deepEqual(byId.get('argo-cd-pkce')?.redirectUris, [
       'https://argocd.example.com/pkce/verify',
       'https://argocd.internal.example.com/pkce/verify',
