@@ -22,3 +22,13 @@ export {
   type ResolvedOptions,
 } from './options.js';
 export { VERSION } from './version.js';
+export {
+  dexServerOptionSpecs,
+  DEX_SERVER_DEFAULT_PORT,
+  DEX_SERVER_DEFAULT_TLS_DIR,
+  DEX_SERVER_DEFAULT_KEYS_SECRET,
+  LOG_LEVELS,
+  LOG_FORMATS,
+  type LogLevel,
+  type LogFormat,
+} from './dex-server.js';
