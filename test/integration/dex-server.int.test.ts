@@ -56,7 +56,11 @@ interface Program {
 
 function exited(proc: ChildProcess): Promise<number | null> {
   if (proc.exitCode !== null) return Promise.resolve(proc.exitCode);
-  return new Promise((resolve) => proc.once('exit', (code) => { resolve(code); }));
+  return new Promise((resolve) =>
+    proc.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
 }
 
 /** Starts the program; resolves once it logs that it serves, or with its exit when it fails. */
@@ -99,7 +103,9 @@ async function startProgram(
         }
       }
     });
-    proc.once('exit', () => { resolve(undefined); });
+    proc.once('exit', () => {
+      resolve(undefined);
+    });
   });
   const url = await serving;
   if (url === undefined) return { exitCode: await exited(proc), logs };
