@@ -147,7 +147,11 @@ describe('DexServer with the password database', () => {
 
   it('lets the public CLI client log in with PKCE on any loopback port (RFC 8252)', async () => {
     const cli = await relyingParty(running.issuer, 'argo-cd-cli');
-    const attempt = await beginLogin(cli, 'http://localhost:40123/auth/callback', 'openid groups');
+    const attempt = await beginLogin(
+      cli,
+      'http://localhost:40123/auth/callback',
+      'openid groups offline_access',
+    );
     const callback = await loginWithPassword(
       new Browser(),
       attempt,
@@ -163,6 +167,12 @@ describe('DexServer with the password database', () => {
     assert.ok(claims);
     assert.equal(claims.aud, 'argo-cd-cli');
     assert.deepEqual(claims.groups, ['admins', 'developers']);
+    // the CLI refreshes as a public client (no secret); its refresh tokens rotate
+    assert.ok(tokens.refresh_token);
+    const refreshed = await client.refreshTokenGrant(cli, tokens.refresh_token);
+    assert.ok(refreshed.id_token);
+    assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
+    await assert.rejects(client.refreshTokenGrant(cli, tokens.refresh_token), 'used once only');
   });
 
   it('refuses the public CLI client an authorization request without PKCE', async () => {
@@ -411,5 +421,36 @@ describe('DexServer with the password database', () => {
     );
     const attempt = await beginLogin(rp, redirectUri);
     await loginWithPassword(new Browser(), attempt, 'alice@example.com', 'alice-password');
+  });
+});
+
+describe('DexServer login throttling', () => {
+  let running: RunningDex;
+  before(async () => {
+    running = await startDex(DEX_CONFIG, {
+      serverOptions: { loginLimiter: { maxFailures: 2, failureWindowMs: 60_000 } },
+    });
+  });
+  after(async () => {
+    await running.stop();
+  });
+
+  it('refuses even the right password after too many failures, with the same message', async () => {
+    const rp = await relyingParty(running.issuer, 'argo-cd');
+    const redirectUri = `${running.url}/auth/callback`;
+    const browser = new Browser();
+    let page = await openLoginPage(browser, await beginLogin(rp, redirectUri));
+    for (let i = 0; i < 2; i++)
+      page = await submitLogin(browser, page, 'alice@example.com', `guess-${i}`, redirectUri);
+    const locked = await submitLogin(
+      browser,
+      page,
+      'alice@example.com',
+      'alice-password',
+      redirectUri,
+    );
+    assert.equal(locked.status, 401);
+    assert.match(locked.body, /Invalid email address or password\./);
+    assert.equal(locked.location, undefined);
   });
 });

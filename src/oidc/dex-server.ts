@@ -10,7 +10,7 @@
  * instance; storage, cookie keys, login counters and pending logins live outside it, so a rebuild
  * loses nothing and nobody is logged out.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
   Account,
@@ -70,6 +70,11 @@ export interface DexServerOptions {
   readonly loginLimiter?: LoginLimiterOptions;
   /** how often to check whether the signing key is due for rotation; default 10 min */
   readonly keyCheckIntervalMs?: number;
+  /**
+   * waited before answering a password login, successful or not (defence in depth against timing
+   * and guessing); default a random 200–500 ms
+   */
+  readonly loginDelay?: () => Promise<void>;
   /** replaces the TLS-verifying HTTP client of upstream connectors (tests) */
   readonly connectorFetch?: (connectorId: string) => ConnectorFetch | undefined;
 }
@@ -80,6 +85,10 @@ const INTERACTION_TTL_SEC = 1800;
 const MAX_FORM_BYTES = 16 * 1024;
 /** Extra time retired keys stay published beyond the ID token lifetime (clock skew, caches). */
 const KEY_RETENTION_SLACK_MS = 10 * 60_000;
+
+function randomDelay(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, randomInt(200, 501)));
+}
 
 const SILENT: OidcLogger = {
   debug: () => undefined,
@@ -787,7 +796,10 @@ export class DexServer {
     }
     const login = form.get('login') ?? '';
     const password = form.get('password') ?? '';
-    const outcome = await verifyPassword(dex.staticPasswords, this.limiter, login, password);
+    const [outcome] = await Promise.all([
+      verifyPassword(dex.staticPasswords, this.limiter, login, password),
+      (this.options.loginDelay ?? randomDelay)(),
+    ]);
     if (!outcome.ok) {
       this.log.warn(
         { security: outcome.reason === 'locked' ? 5 : 2, login: sanitizeText(login.slice(0, 128)) },
@@ -856,6 +868,11 @@ export class DexServer {
       this.upstreamFailure(res, uid, connector, err);
       return;
     }
+    if (connector.settings.insecureEnableGroups && identity.groups.length === 0)
+      this.log.warn(
+        { connector: connector.id, claim: connector.settings.groupsClaim, user: identity.userId },
+        'the upstream provider returned no groups in the mapped claim; check claimMapping.groups',
+      );
     await this.completeLogin(req, res, details, identity);
   }
 

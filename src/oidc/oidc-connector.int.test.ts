@@ -61,6 +61,7 @@ connectors:
       clientSecret: $dex.upstream.clientSecret
       rootCA: $dex.upstream.ca
       insecureEnableGroups: true
+      getUserInfo: true
       scopes: [profile, email, groups]
 ${extra}`;
     await downstream.dex.update(downstream.settings(connectorConfig()));
@@ -136,6 +137,13 @@ ${extra}`;
       const browser = new Browser({ ca: caPem });
       const res = await browser.follow(direct.authUrl.href);
       assert.ok(res.url.startsWith(`${upstream.issuer}/interaction/`), res.url);
+
+      // so does argocd-cm dex.auth.connectorId
+      await downstream.dex.update({ ...settings, defaultConnectorId: 'upstream' });
+      const viaDefault = await new Browser({ ca: caPem }).follow(
+        (await beginLogin(rp, redirectUri)).authUrl.href,
+      );
+      assert.ok(viaDefault.url.startsWith(`${upstream.issuer}/interaction/`), viaDefault.url);
     } finally {
       await downstream.dex.update(downstream.settings(connectorConfig()));
     }

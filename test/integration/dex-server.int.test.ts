@@ -317,6 +317,14 @@ describe('argocd-dex-server program', () => {
       const res = await fetch(`${p.url}/healthz`);
       assert.equal(res.status, 200);
       assert.ok(p.logs.some((l) => l.includes('TLS is disabled')));
+      assert.ok(
+        !p.logs.some((l) => l.includes('oidc-provider')),
+        `no library warnings on Node 20:\n${p.logs.join('\n')}`,
+      );
+      assert.ok(
+        p.logs.every((l) => l.startsWith('{')),
+        'every line is JSON with --logformat json',
+      );
     } finally {
       await p.stop();
     }

@@ -86,6 +86,7 @@ export async function startDex(
     const dex = await DexServer.create(settings(dexConfig, options.extra), {
       keyStore,
       loginLimiter: { maxFailures: 100 },
+      loginDelay: () => Promise.resolve(),
       ...options.serverOptions,
     });
     listener.setHandler(dex.handler);
