@@ -112,6 +112,11 @@ describe('DexServer with the password database', () => {
       algorithms: ['RS256'],
     });
     assert.deepEqual(again.payload.groups, ['admins', 'developers']);
+
+    // a client can revoke its refresh token; it is dead afterwards
+    const current = refreshed.refresh_token ?? tokens.refresh_token;
+    await client.tokenRevocation(rp, current);
+    await assert.rejects(client.refreshTokenGrant(rp, current));
   });
 
   it('advertises every endpoint under the issuer whatever Host the request names', async () => {
