@@ -1,8 +1,8 @@
 /**
  * The password database (Dex `staticPasswords`): checks a login against bcrypt hashes, with the
  * defences Argo CD's own login has. Every failure looks the same to the caller (no user
- * enumeration): an unknown user, a wrong password, a password longer than bcrypt's 72 bytes and a
- * locked-out user all cost one bcrypt comparison and return `undefined`. After `maxFailures` failed
+ * enumeration): an unknown user, a wrong password, a password longer than bcrypt's 72 bytes or
+ * with a NUL byte, and a locked-out user all cost one bcrypt comparison and return `undefined`. After `maxFailures` failed
  * attempts inside `failureWindowMs`, a login name is refused without looking at the password until
  * the window passes; the table of counters is bounded and evicts a random entry when full, so
  * nobody can flush a victim's counter by flooding it (CVE-2024-21652 class).
@@ -111,7 +111,11 @@ export async function verifyPassword(
 ): Promise<LoginOutcome> {
   const name = login.trim().toLowerCase();
   const user = users.find((u) => u.email.toLowerCase() === name);
-  const tooLong = Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES;
+  // bcrypt silently ignores bytes after the 72nd, so a longer password could verify against a
+  // shorter one's hash; NUL bytes are refused too (older native bindings stopped at them)
+  const tooLong =
+    Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES || password.includes('\0');
+  Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES || password.includes('\0');
   const locked = limiter.isLocked(name);
   const hash = user !== undefined && !tooLong && !locked ? user.hash : await dummy();
   const matches = await bcrypt.compare(password, hash);
