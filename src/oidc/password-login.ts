@@ -115,7 +115,6 @@ export async function verifyPassword(
   // shorter one's hash; NUL bytes are refused too (older native bindings stopped at them)
   const tooLong =
     Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES || password.includes('\0');
-  Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES || password.includes('\0');
   const locked = limiter.isLocked(name);
   const hash = user !== undefined && !tooLong && !locked ? user.hash : await dummy();
   const matches = await bcrypt.compare(password, hash);
