@@ -127,4 +127,49 @@ describe('buildClients', () => {
       /additionalUrls\[0\]: "nope" is not a URL/,
     );
   });
+
+  const badRedirects = [
+    {
+      name: 'a javascript: URI',
+      uri: 'javascript:alert(1)',
+      public: true,
+      want: /must not use the javascript: scheme/,
+    },
+    { name: 'a relative URI', uri: '/callback', public: false, want: /is not an absolute URI/ },
+    {
+      name: 'a fragment',
+      uri: 'https://x.example/cb#frag',
+      public: false,
+      want: /must not have a fragment/,
+    },
+    {
+      name: 'a custom scheme on a confidential client',
+      uri: 'myapp://cb',
+      public: false,
+      want: /must be http\(s\)/,
+    },
+  ];
+  for (const c of badRedirects) {
+    it(`refuses a static client with ${c.name}`, () => {
+      assert.throws(
+        () =>
+          buildClients({
+            url: 'https://a.example',
+            additionalUrls: [],
+            serverSecretKey: undefined,
+            staticClients: [
+              {
+                id: 'bad',
+                name: undefined,
+                secret: c.public ? undefined : 's',
+                public: c.public,
+                redirectURIs: [c.uri],
+              },
+            ],
+          }),
+        (err: unknown) =>
+          err instanceof OidcError && c.want.test(err.message) && /\(id bad\)/.test(err.message),
+      );
+    });
+  }
 });

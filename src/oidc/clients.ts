@@ -73,6 +73,35 @@ function checkUrl(raw: string, what: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+const FORBIDDEN_SCHEMES = new Set([
+  'javascript:',
+  'vbscript:',
+  'data:',
+  'blob:',
+  'file:',
+  'about:',
+]);
+
+/** Checks a static client's redirect URI now, so a bad one fails at configuration, not at login. */
+function checkRedirectUri(clientId: string, uri: string, native: boolean): void {
+  const fail = (why: string): never => {
+    throw new OidcError(
+      'ERR_OIDC_CONFIG',
+      `failed to read dex.config: staticClients (id ${clientId}): redirect URI "${uri}" ${why}`,
+    );
+  };
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return fail('is not an absolute URI');
+  }
+  if (u.hash !== '' || uri.includes('#')) fail('must not have a fragment');
+  if (FORBIDDEN_SCHEMES.has(u.protocol)) fail(`must not use the ${u.protocol} scheme`);
+  if (!native && u.protocol !== 'https:' && u.protocol !== 'http:')
+    fail('must be http(s) (custom schemes need a public client)');
+}
+
 /** Every client the provider registers, built from argocd-cm, argocd-secret and dex.config. */
 export function buildClients(settings: ClientSettings): RegisteredClient[] {
   const url = checkUrl(settings.url, 'argocd-cm url');
@@ -110,12 +139,13 @@ export function buildClients(settings: ClientSettings): RegisteredClient[] {
     },
   );
   for (const c of settings.staticClients) {
+    const native = c.public && c.redirectURIs.every(isLoopbackOrCustomScheme);
+    for (const uri of c.redirectURIs) checkRedirectUri(c.id, uri, native);
     clients.push({
       clientId: c.id,
       name: c.name ?? c.id,
       clientSecret: c.public ? undefined : c.secret,
-      applicationType:
-        c.public && c.redirectURIs.every(isLoopbackOrCustomScheme) ? 'native' : 'web',
+      applicationType: native ? 'native' : 'web',
       redirectUris: c.redirectURIs,
       postLogoutRedirectUris: [],
     });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { dexSubject } from './index.js';
+import { OidcError, dexSubject } from './index.js';
 import {
   Browser,
   SERVER_SECRET_KEY,
@@ -424,6 +424,17 @@ describe('DexServer with the password database', () => {
       running.dex.update(running.settings(DEX_CONFIG, { defaultConnectorId: 'missing' })),
       /dex.auth.connectorId/,
     );
+    const badClient = `${DEX_CONFIG}staticClients: [{id: x, public: true, redirectURIs: ["javascript:alert(1)"]}]\n`;
+    await assert.rejects(
+      running.dex.update(running.settings(badClient)),
+      (err: unknown) =>
+        err instanceof OidcError &&
+        err.code === 'ERR_OIDC_CONFIG' &&
+        /redirect URI "javascript:alert\(1\)" must not use the javascript: scheme/.test(
+          err.message,
+        ),
+    );
+    assert.deepEqual(running.dex.clientIds, ['argo-cd', 'argo-cd-cli', 'argo-cd-pkce']);
     const attempt = await beginLogin(rp, redirectUri);
     await loginWithPassword(new Browser(), attempt, 'alice@example.com', 'alice-password');
   });

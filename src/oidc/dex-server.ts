@@ -359,10 +359,6 @@ export class DexServer {
         'ERR_OIDC_CONFIG',
         `failed to read argocd-cm dex.auth.connectorId: no connector has the id "${settings.defaultConnectorId}"`,
       );
-    this.keys.setPolicy({
-      rotationPeriodMs: settings.dex.signingKeyRotationMs,
-      retentionMs: settings.dex.idTokenTtlMs + KEY_RETENTION_SLACK_MS,
-    });
     const lib = await loadOidcProvider();
     let provider: Provider;
     try {
@@ -391,6 +387,10 @@ export class DexServer {
       provider.on(event, (_ctx: unknown, err: unknown) => {
         this.log.info({ event, err: sanitizeText(errorMessage(err)) }, 'request refused');
       });
+    this.keys.setPolicy({
+      rotationPeriodMs: settings.dex.signingKeyRotationMs,
+      retentionMs: settings.dex.idTokenTtlMs + KEY_RETENTION_SLACK_MS,
+    });
     this.built = {
       settings,
       issuer,
