@@ -31,7 +31,10 @@ export const programs: Readonly<Record<ProgramName, ProgramEntry>> = {
   'argocd-application-controller': {
     description: 'reconciles Applications: desired state from git against live state',
   },
-  'argocd-dex-server': { description: 'the bundled OpenID Connect provider' },
+  'argocd-dex-server': {
+    description: 'the bundled OpenID Connect provider',
+    load: async () => (await import('./dex-server.js')).run,
+  },
 };
 
 function isProgram(name: string): name is ProgramName {

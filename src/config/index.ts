@@ -37,3 +37,13 @@ export {
   type InternalTlsOptions,
 } from './tls-options.js';
 export { kubeClientOptionSpecs, type KubeClientConfig } from './kube.js';
+export {
+  dexServerOptionSpecs,
+  DEX_SERVER_DEFAULT_PORT,
+  DEX_SERVER_DEFAULT_TLS_DIR,
+  DEX_SERVER_DEFAULT_KEYS_SECRET,
+  LOG_LEVELS,
+  LOG_FORMATS,
+  type LogLevel,
+  type LogFormat,
+} from './dex-server.js';
