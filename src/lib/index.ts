@@ -12,5 +12,5 @@ export { assertNever, isRecord } from './assert.js';
 export { CodedError, errorMessage } from './errors.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { parseByteQuantity } from './quantity.js';
-export { globMatch, compileGlob, type GlobOptions } from './glob.js';
+export { globMatch, compileGlob, type GlobOptions, type GlobMatcher } from './glob.js';
 export { sanitizeText, sanitizeUrl, REDACTED } from './sanitize.js';

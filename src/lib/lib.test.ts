@@ -104,3 +104,20 @@ describe('sanitizeText', () => {
     assert.equal(sanitizeUrl('https://u:p@h.example/p?token=abc#f'), 'https://h.example/p');
   });
 });
+
+describe('globMatch complexity', () => {
+  it('matches a many-star pattern against a long value in linear time (no backtracking blow-up)', () => {
+    const value = 'a'.repeat(4000);
+    // with a backtracking regex this takes far longer than the test timeout; here it is immediate
+    assert.equal(globMatch('*a*a*a*a*a*a*a*a*b', value), false);
+    assert.equal(globMatch('*a*a*a*a*a*a*a*a*', value), true);
+  });
+  it('handles nested alternatives and separators', () => {
+    assert.equal(globMatch('{a,b{c,d}}/*', 'bd/x', { separators: ['/'] }), true);
+    assert.equal(globMatch('{a,b{c,d}}/*', 'bd/x/y', { separators: ['/'] }), false);
+    assert.equal(globMatch('[]a]x', ']x'), true);
+  });
+  it('refuses a pattern whose alternatives explode', () => {
+    assert.throws(() => globMatch('{a,b}'.repeat(12), 'a'), /alternatives/);
+  });
+});
