@@ -62,6 +62,8 @@ export interface LoginServiceDeps {
   readonly random?: Random;
   readonly sleep?: Sleep;
   readonly logger?: SecurityLogger;
+  /** bcrypt comparison (default `verifyPassword`); injectable so tests can see it run */
+  readonly verifyPassword?: (password: string, hash: string) => Promise<boolean>;
 }
 
 export interface LoginResult extends IssuedToken {
@@ -112,6 +114,7 @@ export class LoginService {
   readonly #sleep: Sleep;
   readonly #logger: SecurityLogger;
   readonly #options: LoginOptions;
+  readonly #verifyPassword: (password: string, hash: string) => Promise<boolean>;
   #dummyHash: Promise<string> | undefined;
   #inFlight = 0;
 
@@ -123,6 +126,7 @@ export class LoginService {
     this.#random = deps.random ?? cryptoRandom;
     this.#sleep = deps.sleep ?? realSleep;
     this.#logger = deps.logger ?? noopSecurityLogger;
+    this.#verifyPassword = deps.verifyPassword ?? verifyPassword;
     const o = { ...DEFAULT_LOGIN_OPTIONS, ...options };
     checkBcryptCost(o.bcryptCost);
     for (const [name, v] of Object.entries({
@@ -260,7 +264,7 @@ export class LoginService {
       account?.passwordHash !== undefined && isBcryptHash(account.passwordHash)
         ? account.passwordHash
         : await this.#dummy();
-    const matches = await verifyPassword(password, hash);
+    const matches = await this.#verifyPassword(password, hash);
     let refusal: { code: AuthErrorCode; reason: string } | undefined;
     if (!account) refusal = { code: 'ERR_AUTH_ACCOUNT_NOT_FOUND', reason: 'no such account' };
     else if (hash !== account.passwordHash)

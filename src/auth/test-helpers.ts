@@ -2,7 +2,14 @@
  * Test doubles for the auth ports that tests inject (clock, randomness, sleep, security log).
  * Used by this folder's tests and the login benchmark only; not exported from index.ts.
  */
-import type { Clock, Random, SecurityEvent, SecurityEventName, SecurityLogger, Sleep } from './ports.js';
+import type {
+  Clock,
+  Random,
+  SecurityEvent,
+  SecurityEventName,
+  SecurityLogger,
+  Sleep,
+} from './ports.js';
 
 /** A clock that moves only when told to. */
 export class TestClock implements Clock {
@@ -93,3 +100,34 @@ export class RecordingSleep {
 export const TEST_SECRET_KEY = new Uint8Array(
   Buffer.from('dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=', 'utf8'),
 );
+
+/** A sleep whose waits end only when the test releases them. */
+export class GatedSleep {
+  readonly requests: number[] = [];
+  #waiting: (() => void)[] = [];
+  readonly sleep: Sleep = (ms) => {
+    this.requests.push(ms);
+    return new Promise<void>((resolve) => {
+      this.#waiting.push(resolve);
+    });
+  };
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Ends every wait so far. */
+  release(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const resolve of waiting) resolve();
+  }
+}
+
+/** Lets pending promise callbacks (and bcrypt's thread-pool work) run. */
+export async function settle(rounds = 3): Promise<void> {
+  for (let i = 0; i < rounds; i++)
+    await new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    });
+}
