@@ -6,15 +6,17 @@
  * counters (CVE-2024-21661). JavaScript runs this code on one thread and every method below does
  * its whole read-modify-write without an `await`, so no interleaving can corrupt or race the map
  * and no lock is needed. The map is still bounded: an attacker can mint a fresh key per request
- * (usernames, addresses). When it is full, expired entries are pruned, then a random entry is
- * evicted that is neither the one being counted nor a protected user's username counter
- * (CVE-2024-21662: flooding the cache used to evict the admin's counter and reset its lockout).
+ * (usernames, addresses). When it is full, lapsed entries are pruned, then a random entry is
+ * evicted that has no attempt in flight, is not being counted now, and is not a protected user's
+ * username counter (CVE-2024-21662: flooding the cache used to evict the admin's counter and so
+ * reset its lockout).
  */
 import {
   cryptoRandom,
   systemClock,
   type Admission,
   type Clock,
+  type FailureCounts,
   type FailureLimits,
   type FailureStore,
   type LoginSubject,
@@ -38,8 +40,11 @@ interface Entry {
   readonly key: string;
   readonly username: string;
   readonly kind: 'pair' | 'username';
-  count: number;
+  failures: number;
+  /** when the last failure was counted (ms) */
   lastMs: number;
+  /** admitted attempts not settled yet */
+  pending: number;
   /** position in #keys, for O(1) random choice and removal */
   slot: number;
 }
@@ -80,7 +85,7 @@ export class MemoryFailureStore implements FailureStore {
     return this.#entries.size;
   }
 
-  #expired(e: Entry, now: number, windowMs: number): boolean {
+  #lapsed(e: Entry, now: number, windowMs: number): boolean {
     return windowMs > 0 && now - e.lastMs >= windowMs;
   }
 
@@ -93,9 +98,11 @@ export class MemoryFailureStore implements FailureStore {
     }
   }
 
+  /** The entry of `key` with lapsed failures cleared (and dropped if nothing is left of it). */
   #live(key: string, now: number, windowMs: number): Entry | undefined {
     const e = this.#entries.get(key);
-    if (e && this.#expired(e, now, windowMs)) {
+    if (e && e.failures > 0 && this.#lapsed(e, now, windowMs)) e.failures = 0;
+    if (e && e.failures === 0 && e.pending === 0) {
       this.#remove(e);
       return undefined;
     }
@@ -109,24 +116,26 @@ export class MemoryFailureStore implements FailureStore {
     return u32 % n;
   }
 
-  /** Frees one slot: prune expired, then evict a random eligible entry (never one in `keep`). */
+  /**
+   * Frees one slot: prune lapsed entries, then evict a random eligible one. Never evicted: entries
+   * with attempts in flight or being counted now (`keep`), and protected users' username counters.
+   */
   #makeRoom(now: number, windowMs: number, keep: ReadonlySet<string>): void {
     if (this.#entries.size < this.#max) return;
     if (windowMs > 0) {
       for (let i = this.#keys.length - 1; i >= 0; i--) {
         const e = this.#keys[i];
-        if (e && this.#expired(e, now, windowMs)) this.#remove(e);
+        if (e && e.pending === 0 && this.#lapsed(e, now, windowMs)) this.#remove(e);
       }
       if (this.#entries.size < this.#max) return;
     }
     // First choice: an entry of an unprotected user. Second: a protected user's pair counter.
-    // Never: a protected user's username counter, or the entries being counted now.
     const tiers: ((e: Entry) => boolean)[] = [
       (e) => !this.#protected.has(e.username),
       (e) => e.kind === 'pair',
     ];
     for (const eligible of tiers) {
-      const ok = (e: Entry): boolean => !keep.has(e.key) && eligible(e);
+      const ok = (e: Entry): boolean => e.pending === 0 && !keep.has(e.key) && eligible(e);
       for (let tries = 0; tries < 32; tries++) {
         const e = this.#keys[this.#randomIndex(this.#keys.length)];
         if (e && ok(e)) {
@@ -143,68 +152,91 @@ export class MemoryFailureStore implements FailureStore {
         }
       }
     }
-    // Only protected username counters and current entries are left: keep them all (the map
-    // exceeds its bound by at most the number of protected usernames plus two).
+    // Only protected username counters and busy entries are left: keep them all (the map then
+    // exceeds its bound by at most the protected usernames plus the attempts in flight).
   }
 
-  #count(
+  #entry(
     key: string,
-    subject: LoginSubject,
+    username: string,
     kind: Entry['kind'],
     now: number,
-    limits: FailureLimits,
+    windowMs: number,
     keep: ReadonlySet<string>,
-  ): number {
-    const e = this.#live(key, now, limits.windowMs);
-    if (e) {
-      e.count += 1;
-      e.lastMs = now;
-      return e.count;
-    }
-    this.#makeRoom(now, limits.windowMs, keep);
+  ): Entry {
+    const existing = this.#live(key, now, windowMs);
+    if (existing) return existing;
+    this.#makeRoom(now, windowMs, keep);
     const created: Entry = {
       key,
-      username: subject.username,
+      username,
       kind,
-      count: 1,
+      failures: 0,
       lastMs: now,
+      pending: 0,
       slot: this.#keys.length,
     };
     this.#entries.set(key, created);
     this.#keys.push(created);
-    return 1;
+    return created;
   }
 
-  /** Counts the attempt unless the pair or the username is locked; one synchronous step. */
+  /** Admits, refuses or defers an attempt; one synchronous step (no await inside). */
   admit(subject: LoginSubject, limits: FailureLimits): Promise<Admission> {
     const now = this.#clock.now();
     const keys = failureKeys(subject);
-    const pair = this.#live(keys.pair, now, limits.windowMs)?.count ?? 0;
-    const user = this.#live(keys.username, now, limits.windowMs)?.count ?? 0;
-    if (pair >= limits.pairLimit || user >= limits.usernameLimit)
-      return Promise.resolve({ admitted: false, pairCount: pair, usernameCount: user });
+    const pair = this.#live(keys.pair, now, limits.windowMs);
+    const user = this.#live(keys.username, now, limits.windowMs);
+    const pairFailures = pair?.failures ?? 0;
+    const usernameFailures = user?.failures ?? 0;
+    const counts = { pairFailures, usernameFailures };
+    if (pairFailures >= limits.pairLimit || usernameFailures >= limits.usernameLimit)
+      return Promise.resolve({ state: 'locked', ...counts });
+    if (
+      pairFailures + (pair?.pending ?? 0) >= limits.pairLimit ||
+      usernameFailures + (user?.pending ?? 0) >= limits.usernameLimit
+    )
+      return Promise.resolve({ state: 'saturated', ...counts });
     const keep = new Set([keys.pair, keys.username]);
-    const pairCount = this.#count(keys.pair, subject, 'pair', now, limits, keep);
-    const usernameCount = this.#count(keys.username, subject, 'username', now, limits, keep);
-    return Promise.resolve({ admitted: true, pairCount, usernameCount });
+    this.#entry(keys.pair, subject.username, 'pair', now, limits.windowMs, keep).pending += 1;
+    this.#entry(keys.username, subject.username, 'username', now, limits.windowMs, keep).pending +=
+      1;
+    return Promise.resolve({ state: 'admitted', ...counts });
   }
 
-  reset(subject: LoginSubject): Promise<void> {
+  settle(subject: LoginSubject, success: boolean, limits: FailureLimits): Promise<FailureCounts> {
+    const now = this.#clock.now();
     const keys = failureKeys(subject);
-    for (const key of [keys.pair, keys.username]) {
-      const e = this.#entries.get(key);
-      if (e) this.#remove(e);
-    }
-    return Promise.resolve();
+    const keep = new Set([keys.pair, keys.username]);
+    const counts = [keys.pair, keys.username].map((key, i) => {
+      const e = this.#entry(
+        key,
+        subject.username,
+        i === 0 ? 'pair' : 'username',
+        now,
+        limits.windowMs,
+        keep,
+      );
+      e.pending = Math.max(0, e.pending - 1);
+      if (success) e.failures = 0;
+      else {
+        e.failures += 1;
+        e.lastMs = now;
+      }
+      const n = e.failures;
+      if (e.failures === 0 && e.pending === 0) this.#remove(e);
+      return n;
+    });
+    return Promise.resolve({ pairFailures: counts[0] ?? 0, usernameFailures: counts[1] ?? 0 });
   }
 
-  /** Current counters of a subject (0 when absent or expired), without counting. */
-  peek(subject: LoginSubject, windowMs: number): { pairCount: number; usernameCount: number } {
+  /** Current failure counts of a subject (0 when absent or lapsed), without counting. */
+  peek(subject: LoginSubject, windowMs: number): FailureCounts {
     const now = this.#clock.now();
     const keys = failureKeys(subject);
     return {
-      pairCount: this.#live(keys.pair, now, windowMs)?.count ?? 0,
-      usernameCount: this.#live(keys.username, now, windowMs)?.count ?? 0,
+      pairFailures: this.#live(keys.pair, now, windowMs)?.failures ?? 0,
+      usernameFailures: this.#live(keys.username, now, windowMs)?.failures ?? 0,
     };
   }
 }

@@ -353,6 +353,16 @@ describe('LoginService brute-force protection', () => {
     assert.equal(w.bcryptRuns.length, 5);
   });
 
+  it('queues a burst of correct logins for one user and address instead of failing them', async () => {
+    const w = world();
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => w.login.login('admin', PASSWORDS.admin, '203.0.113.9')),
+    );
+    assert.equal(results.length, 12);
+    assert.equal(w.bcryptRuns.length, 12);
+    assert.equal(w.logger.named('login.failed').length, 0);
+  });
+
   it('counts nothing when the pair limit is 0 (Argo CD: protection disabled)', async () => {
     const w = world({ login: { maxFailCount: 0 } });
     for (let i = 0; i < 8; i++) await uniformFailure(w.login.login('admin', 'wrong-pw-1', 'x'));
@@ -362,7 +372,7 @@ describe('LoginService brute-force protection', () => {
   it('refuses logins when the failure store fails, rather than guessing', async () => {
     const broken: FailureStore = {
       admit: () => Promise.reject(new Error('store down')),
-      reset: () => Promise.resolve(),
+      settle: () => Promise.reject(new Error('store down')),
     };
     const w = world({ failures: broken });
     assert.equal(

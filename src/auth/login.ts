@@ -10,6 +10,7 @@
  * - every verification takes a random 500-1000 ms on top (the bcrypt work runs inside it);
  * - success (security 1), failure (2) and lockout (5, CWE-307) are audited.
  */
+import { assertNever, errorMessage } from '../lib/index.js';
 import {
   AuthError,
   BLANK_PASSWORD_MESSAGE,
@@ -34,6 +35,8 @@ import {
   type AccountStore,
   type Admission,
   type Clock,
+  type FailureCounts,
+  type FailureLimits,
   type FailureStore,
   type LoginSubject,
   type Random,
@@ -53,6 +56,16 @@ export const MAX_USERNAME_BYTES = 32;
 export const SSO_PASSWORD_CHANGE_MAX_TOKEN_AGE_MS = 5 * 60_000;
 /** Client address used when the server cannot tell one. */
 export const UNKNOWN_CLIENT_ADDRESS = 'unknown';
+
+/** How long a queued attempt waits between looks at counters shared with other replicas. */
+const SATURATED_POLL_MS = 50;
+/** Polls without progress before a queued attempt gives up (about 5 s). */
+const MAX_SATURATED_WAITS = 100;
+
+interface Refusal {
+  readonly code: AuthErrorCode;
+  readonly reason: string;
+}
 
 export interface LoginServiceDeps {
   readonly sessions: SessionManager;
@@ -116,6 +129,8 @@ export class LoginService {
   readonly #options: LoginOptions;
   readonly #verifyPassword: (password: string, hash: string) => Promise<boolean>;
   #dummyHash: Promise<string> | undefined;
+  /** wake-ups of attempts queued behind attempts in flight, by username */
+  readonly #waiters = new Map<string, Set<() => void>>();
   #inFlight = 0;
 
   constructor(deps: LoginServiceDeps, options: Partial<LoginOptions> = {}) {
@@ -219,15 +234,62 @@ export class LoginService {
 
   async #check(subject: LoginSubject, password: string): Promise<void> {
     const { maxFailCount, maxUsernameFailCount, failureWindowMs } = this.#options;
-    const { username, clientAddress } = subject;
-    const counting = maxFailCount > 0;
-    const limits = {
+    const limits: FailureLimits = {
       pairLimit: maxFailCount,
       usernameLimit: maxUsernameFailCount,
       windowMs: failureWindowMs,
     };
-    let admission: Admission | undefined;
-    if (counting) {
+    const counting = maxFailCount > 0;
+    if (counting) await this.#admit(subject, limits);
+    let refusal: Refusal | undefined;
+    try {
+      refusal = await this.#compare(subject.username, password);
+    } catch (err) {
+      if (counting) await this.#settle(subject, false, limits);
+      throw err;
+    }
+    const counts = counting
+      ? await this.#settle(subject, refusal === undefined, limits)
+      : undefined;
+    if (!refusal) return;
+    const { username, clientAddress } = subject;
+    this.#logger.log({
+      event: 'login.failed',
+      message: `login of ${username} failed`,
+      security: SecurityLevels.MEDIUM,
+      fields: { username, clientAddress, reason: refusal.reason, ...counts },
+    });
+    if (
+      counts &&
+      (counts.pairFailures === maxFailCount || counts.usernameFailures === maxUsernameFailCount)
+    ) {
+      const everywhere = counts.usernameFailures === maxUsernameFailCount;
+      const failures = everywhere ? counts.usernameFailures : counts.pairFailures;
+      this.#logger.log({
+        event: 'login.locked-out',
+        message: everywhere
+          ? `${username} locked out for every client after ${failures} failed logins`
+          : `${username} locked out for ${clientAddress} after ${failures} failed logins`,
+        security: SecurityLevels.EMERGENCY,
+        CWE: 307,
+        fields: {
+          username,
+          clientAddress,
+          scope: everywhere ? 'username' : 'pair',
+          failures,
+          windowSeconds: failureWindowMs / 1000,
+        },
+      });
+    }
+    throw uniform(refusal.code, refusal.reason);
+  }
+
+  /** Waits for admission: refused when locked, queued while attempts in flight fill the limit. */
+  async #admit(subject: LoginSubject, limits: FailureLimits): Promise<void> {
+    const { username, clientAddress } = subject;
+    let timeouts = 0;
+    for (;;) {
+      let admission: Admission;
       try {
         admission = await this.#failures.admit(subject, limits);
       } catch (err) {
@@ -242,81 +304,107 @@ export class LoginService {
           cause: new AuthError('ERR_AUTH_STORE', 'failed to count login attempt', { cause: err }),
         });
       }
-      if (!admission.admitted) {
-        this.#logger.log({
-          event: 'login.failed',
-          message: `login refused: ${username} is locked out after too many failures`,
-          security: SecurityLevels.MEDIUM,
-          fields: {
-            username,
-            clientAddress,
-            reason: 'locked',
-            pairFailures: admission.pairCount,
-            usernameFailures: admission.usernameCount,
-          },
-        });
-        throw uniform('ERR_AUTH_LOCKED', `${username} is locked out`);
+      switch (admission.state) {
+        case 'admitted':
+          return;
+        case 'locked':
+          this.#logger.log({
+            event: 'login.failed',
+            message: `login refused: ${username} is locked out after too many failures`,
+            security: SecurityLevels.MEDIUM,
+            fields: {
+              username,
+              clientAddress,
+              reason: 'locked',
+              pairFailures: admission.pairFailures,
+              usernameFailures: admission.usernameFailures,
+            },
+          });
+          throw uniform('ERR_AUTH_LOCKED', `${username} is locked out`);
+        case 'saturated':
+          if (timeouts >= MAX_SATURATED_WAITS) {
+            this.#logger.log({
+              event: 'login.busy',
+              message: `login refused: attempts for ${username} stayed in flight too long`,
+              security: SecurityLevels.MEDIUM,
+              fields: { username, clientAddress },
+            });
+            throw uniform('ERR_AUTH_BUSY', `too many attempts for ${username} in flight`);
+          }
+          if ((await this.#waitForSettle(username)) === 'timeout') timeouts++;
+          break;
+        default:
+          assertNever(admission.state);
       }
     }
+  }
 
+  /** Resolves when an attempt for `username` settles here, or after a poll interval. */
+  #waitForSettle(username: string): Promise<'woken' | 'timeout'> {
+    return new Promise((resolve) => {
+      let waiters = this.#waiters.get(username);
+      if (!waiters) {
+        waiters = new Set();
+        this.#waiters.set(username, waiters);
+      }
+      const set = waiters;
+      const done = (how: 'woken' | 'timeout'): void => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0 && this.#waiters.get(username) === set) this.#waiters.delete(username);
+        resolve(how);
+      };
+      const wake = (): void => {
+        done('woken');
+      };
+      // Attempts settling on other replicas (shared Redis counters) are only seen by polling.
+      const timer = setTimeout(() => {
+        done('timeout');
+      }, SATURATED_POLL_MS);
+      timer.unref();
+      set.add(wake);
+    });
+  }
+
+  /** Ends an admitted attempt and wakes whoever waits for this username. */
+  async #settle(
+    subject: LoginSubject,
+    success: boolean,
+    limits: FailureLimits,
+  ): Promise<FailureCounts | undefined> {
+    try {
+      return await this.#failures.settle(subject, success, limits);
+    } catch (err) {
+      // The attempt was counted as in flight; the store forgets it (Redis: TTL) on its own.
+      this.#logger.log({
+        event: 'store.degraded',
+        message: `failed to record the outcome of a login: ${errorMessage(err)}`,
+        security: SecurityLevels.HIGH,
+        fields: { username: subject.username, clientAddress: subject.clientAddress },
+      });
+      return undefined;
+    } finally {
+      for (const wake of [...(this.#waiters.get(subject.username) ?? [])]) wake();
+    }
+  }
+
+  /** One bcrypt comparison whatever the account; the reason for refusing, if any. */
+  async #compare(username: string, password: string): Promise<Refusal | undefined> {
     const account = await this.#accounts.getAccount(username);
     const hash =
       account?.passwordHash !== undefined && isBcryptHash(account.passwordHash)
         ? account.passwordHash
         : await this.#dummy();
     const matches = await this.#verifyPassword(password, hash);
-    let refusal: { code: AuthErrorCode; reason: string } | undefined;
-    if (!account) refusal = { code: 'ERR_AUTH_ACCOUNT_NOT_FOUND', reason: 'no such account' };
-    else if (hash !== account.passwordHash)
-      refusal = {
-        code: 'ERR_AUTH_INVALID_CREDENTIALS',
-        reason: 'the account has no usable password',
-      };
-    else if (!matches) refusal = { code: 'ERR_AUTH_INVALID_CREDENTIALS', reason: 'wrong password' };
-    else if (!account.enabled)
-      refusal = { code: 'ERR_AUTH_ACCOUNT_DISABLED', reason: 'the account is disabled' };
-    else if (!account.capabilities.includes('login'))
-      refusal = { code: 'ERR_AUTH_CAPABILITY', reason: 'the account lacks the login capability' };
-
-    if (refusal) {
-      this.#logger.log({
-        event: 'login.failed',
-        message: `login of ${username} failed`,
-        security: SecurityLevels.MEDIUM,
-        fields: {
-          username,
-          clientAddress,
-          reason: refusal.reason,
-          ...(admission
-            ? { pairFailures: admission.pairCount, usernameFailures: admission.usernameCount }
-            : {}),
-        },
-      });
-      if (
-        admission &&
-        (admission.pairCount === maxFailCount || admission.usernameCount === maxUsernameFailCount)
-      ) {
-        const scope = admission.usernameCount === maxUsernameFailCount ? 'username' : 'pair';
-        this.#logger.log({
-          event: 'login.locked-out',
-          message:
-            scope === 'username'
-              ? `${username} locked out for every client after ${admission.usernameCount} failed logins`
-              : `${username} locked out for ${clientAddress} after ${admission.pairCount} failed logins`,
-          security: SecurityLevels.EMERGENCY,
-          CWE: 307,
-          fields: {
-            username,
-            clientAddress,
-            scope,
-            failures: scope === 'username' ? admission.usernameCount : admission.pairCount,
-            windowSeconds: failureWindowMs / 1000,
-          },
-        });
-      }
-      throw uniform(refusal.code, refusal.reason);
-    }
-    if (counting) await this.#failures.reset(subject);
+    if (!account) return { code: 'ERR_AUTH_ACCOUNT_NOT_FOUND', reason: 'no such account' };
+    if (hash !== account.passwordHash)
+      return { code: 'ERR_AUTH_INVALID_CREDENTIALS', reason: 'the account has no usable password' };
+    if (!matches) return { code: 'ERR_AUTH_INVALID_CREDENTIALS', reason: 'wrong password' };
+    if (!account.enabled)
+      return { code: 'ERR_AUTH_ACCOUNT_DISABLED', reason: 'the account is disabled' };
+    if (!account.capabilities.includes('login'))
+      return { code: 'ERR_AUTH_CAPABILITY', reason: 'the account lacks the login capability' };
+    return undefined;
   }
 
   /**

@@ -156,23 +156,37 @@ export interface FailureLimits {
   readonly windowMs: number;
 }
 
+/** What `FailureStore.admit` decided. */
+export type AdmissionState =
+  /** the attempt may check its password; it is counted as in flight until `settle` */
+  | 'admitted'
+  /** a failure counter has reached its limit: refuse without checking the password */
+  | 'locked'
+  /** failures plus attempts in flight already reach a limit: wait for one to settle, then retry */
+  | 'saturated';
+
+/** Failure counts of a login subject (0 when absent or lapsed). */
+export interface FailureCounts {
+  readonly pairFailures: number;
+  readonly usernameFailures: number;
+}
+
 /** The answer of `FailureStore.admit`. */
-export interface Admission {
-  /** false when either counter had already reached its limit (nothing was counted) */
-  readonly admitted: boolean;
-  /** the pair's counter (after counting this attempt when admitted) */
-  readonly pairCount: number;
-  /** the username's counter (after counting this attempt when admitted) */
-  readonly usernameCount: number;
+export interface Admission extends FailureCounts {
+  readonly state: AdmissionState;
 }
 
 /**
- * Login failure counters. `admit` is one atomic step: when neither counter has reached its limit
- * it counts the attempt in both (pessimistically, before the password is checked, so a burst of
- * concurrent guesses cannot all slip past a check made before any of them failed) and admits it;
- * a successful login then calls `reset`.
+ * Login failure counters, plus the attempts in flight. `admit` is one atomic step: an attempt is
+ * admitted only while failures plus attempts in flight stay below both limits, so a burst of
+ * concurrent guesses cannot all slip past a check made before any of them failed, while a burst
+ * of correct logins merely queues. Every admitted attempt is ended by exactly one `settle`.
  */
 export interface FailureStore {
   admit(subject: LoginSubject, limits: FailureLimits): Promise<Admission>;
-  reset(subject: LoginSubject): Promise<void>;
+  /**
+   * Ends an admitted attempt: success forgets both failure counters (Argo CD), failure adds one to
+   * each and restarts their window. Returns the counts after.
+   */
+  settle(subject: LoginSubject, success: boolean, limits: FailureLimits): Promise<FailureCounts>;
 }

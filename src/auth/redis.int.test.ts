@@ -136,26 +136,37 @@ describe('auth with a real redis-server', () => {
     await b.login.login('admin', ADMIN_PASSWORD, '10.0.0.2');
   });
 
-  it('admits exactly the limit from a concurrent burst across replicas (atomic script)', async () => {
+  it('admits exactly the limit from a concurrent burst across replicas (atomic scripts)', async () => {
     const a = await replica('burst|');
     const b = await replica('burst|');
     const subject = { username: 'admin', clientAddress: '203.0.113.7' };
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).failures.admit(subject, limits)),
     );
-    assert.equal(results.filter((r) => r.admitted).length, 5);
+    const states = results.map((r) => r.state);
+    assert.equal(states.filter((x) => x === 'admitted').length, 5);
+    assert.equal(states.filter((x) => x === 'saturated').length, 25);
+    // the five fail: the subject is locked on both replicas, and nothing is left in flight
+    await Promise.all(Array.from({ length: 5 }, () => a.failures.settle(subject, false, limits)));
+    assert.equal((await b.failures.admit(subject, limits)).state, 'locked');
+    const [, , pendingPair, pendingUser] = a.failures.keys(subject);
+    assert.equal(await a.client.exists([pendingPair, pendingUser]), 0);
   });
 
-  it('expires counters a window after the last attempt (TTL in Redis)', async () => {
+  it('expires failure counters a window after the last failure (TTL in Redis)', async () => {
     const a = await replica('ttl|');
     const subject = { username: 'admin', clientAddress: 'x' };
-    for (let i = 0; i < 5; i++) await a.failures.admit(subject, { ...limits, windowMs: 400 });
+    const short = { ...limits, windowMs: 400 };
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await a.failures.admit(subject, short)).state, 'admitted');
+      await a.failures.settle(subject, false, short);
+    }
     const [pairKey] = a.failures.keys(subject);
     const ttl = await a.client.pTTL(pairKey);
     assert.ok(ttl > 0 && ttl <= 400, `ttl ${ttl}`);
-    assert.equal((await a.failures.admit(subject, { ...limits, windowMs: 400 })).admitted, false);
+    assert.equal((await a.failures.admit(subject, short)).state, 'locked');
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal((await a.failures.admit(subject, { ...limits, windowMs: 400 })).admitted, true);
+    assert.equal((await a.failures.admit(subject, short)).state, 'admitted');
   });
 
   it('propagates a logout to another replica through pub/sub at once', async () => {
@@ -205,9 +216,13 @@ describe('auth with a real redis-server', () => {
         await until(() => !client.isReady, 'the client to notice');
 
         const subject = { username: 'admin', clientAddress: 'y' };
-        const admitted = [];
-        for (let i = 0; i < 7; i++) admitted.push((await failures.admit(subject, limits)).admitted);
-        assert.deepEqual(admitted, [true, true, true, true, true, false, false], 'still limited');
+        const states: string[] = [];
+        for (let i = 0; i < 7; i++) {
+          const { state } = await failures.admit(subject, limits);
+          states.push(state);
+          if (state === 'admitted') await failures.settle(subject, false, limits);
+        }
+        assert.deepEqual(states, [...Array<string>(5).fill('admitted'), 'locked', 'locked']);
         assert.equal(failures.degraded, true);
         assert.ok(logger.named('store.degraded').length >= 1);
 

@@ -29,6 +29,7 @@ import {
   systemClock,
   type Admission,
   type Clock,
+  type FailureCounts,
   type FailureLimits,
   type FailureStore,
   type LoginSubject,
@@ -124,27 +125,62 @@ function watchHealth(
   });
 }
 
-// KEYS[1] pair counter, KEYS[2] username counter; ARGV pair limit, username limit, window ms.
+// KEYS: pair failures, username failures, pair in flight, username in flight.
+// ARGV: pair limit, username limit, in-flight TTL (ms). Returns {state, pair failures, username
+// failures} with state 1 admitted, 0 locked, 2 saturated.
 const ADMIT_SCRIPT = `
-local p = tonumber(redis.call('GET', KEYS[1]) or '0')
-local u = tonumber(redis.call('GET', KEYS[2]) or '0')
-if p >= tonumber(ARGV[1]) or u >= tonumber(ARGV[2]) then return {0, p, u} end
-p = redis.call('INCR', KEYS[1])
-u = redis.call('INCR', KEYS[2])
-if tonumber(ARGV[3]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
-end
-return {1, p, u}
+local fp = tonumber(redis.call('GET', KEYS[1]) or '0')
+local fu = tonumber(redis.call('GET', KEYS[2]) or '0')
+if fp >= tonumber(ARGV[1]) or fu >= tonumber(ARGV[2]) then return {0, fp, fu} end
+local pp = tonumber(redis.call('GET', KEYS[3]) or '0')
+local pu = tonumber(redis.call('GET', KEYS[4]) or '0')
+if fp + pp >= tonumber(ARGV[1]) or fu + pu >= tonumber(ARGV[2]) then return {2, fp, fu} end
+redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+redis.call('INCR', KEYS[4])
+redis.call('PEXPIRE', KEYS[4], ARGV[3])
+return {1, fp, fu}
 `;
-const ADMIT_SHA = createHash('sha1').update(ADMIT_SCRIPT).digest('hex');
+
+// Same KEYS. ARGV: 1 for success / 0 for failure, window (ms; 0 = no expiry).
+// Returns {pair failures, username failures} after.
+const SETTLE_SCRIPT = `
+for i = 3, 4 do
+  if redis.call('DECR', KEYS[i]) <= 0 then redis.call('DEL', KEYS[i]) end
+end
+if ARGV[1] == '1' then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return {0, 0}
+end
+local fp = redis.call('INCR', KEYS[1])
+local fu = redis.call('INCR', KEYS[2])
+if tonumber(ARGV[2]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
+return {fp, fu}
+`;
+
+const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
+const SCRIPTS = {
+  admit: { text: ADMIT_SCRIPT, sha: sha1(ADMIT_SCRIPT) },
+  settle: { text: SETTLE_SCRIPT, sha: sha1(SETTLE_SCRIPT) },
+} as const;
 
 export interface RedisFailureStoreOptions {
   /** key prefix; default `argocd-ts|login-failures|` */
   readonly keyPrefix?: string;
   /** counters used while Redis is unreachable (default: a MemoryFailureStore) */
   readonly fallback?: FailureStore;
+  /** an attempt in flight is forgotten after this long even if its replica died (default 60 s) */
+  readonly inFlightTtlMs?: number;
   readonly logger?: SecurityLogger;
+}
+
+function numbers(reply: unknown, length: number, what: string): number[] {
+  if (!Array.isArray(reply) || reply.length !== length)
+    throw new AuthError('ERR_AUTH_STORE', `failed to ${what}: unexpected Redis reply`);
+  return reply.map((x: unknown) => Number(x));
 }
 
 /**
@@ -158,6 +194,7 @@ export class RedisFailureStore implements FailureStore {
   readonly #client: AuthRedisClient;
   readonly #prefix: string;
   readonly #fallback: FailureStore;
+  readonly #inFlightTtlMs: number;
   readonly #logger: SecurityLogger;
   #degraded = false;
 
@@ -165,6 +202,7 @@ export class RedisFailureStore implements FailureStore {
     this.#client = client;
     this.#prefix = options.keyPrefix ?? 'argocd-ts|login-failures|';
     this.#fallback = options.fallback ?? new MemoryFailureStore();
+    this.#inFlightTtlMs = options.inFlightTtlMs ?? 60_000;
     this.#logger = options.logger ?? noopSecurityLogger;
   }
 
@@ -173,12 +211,18 @@ export class RedisFailureStore implements FailureStore {
     return this.#degraded;
   }
 
-  /** The two keys of a subject; the hash tag keeps both in one slot for Redis Cluster. */
-  keys(subject: LoginSubject): [string, string] {
-    const user = encodeURIComponent(subject.username);
+  /**
+   * The keys of a subject: pair and username failures, pair and username attempts in flight. The
+   * hash tag keeps all four in one slot for Redis Cluster.
+   */
+  keys(subject: LoginSubject): [string, string, string, string] {
+    const base = `${this.#prefix}{${encodeURIComponent(subject.username)}}`;
+    const address = encodeURIComponent(subject.clientAddress);
     return [
-      `${this.#prefix}{${user}}|p|${encodeURIComponent(subject.clientAddress)}`,
-      `${this.#prefix}{${user}}|u`,
+      `${base}|fail|p|${address}`,
+      `${base}|fail|u`,
+      `${base}|pend|p|${address}`,
+      `${base}|pend|u`,
     ];
   }
 
@@ -192,50 +236,61 @@ export class RedisFailureStore implements FailureStore {
     });
   }
 
-  async #evalAdmit(keys: string[], args: string[]): Promise<unknown> {
+  async #run(
+    script: (typeof SCRIPTS)[keyof typeof SCRIPTS],
+    keys: string[],
+    args: string[],
+  ): Promise<unknown> {
     try {
-      return await this.#client.evalSha(ADMIT_SHA, { keys, arguments: args });
+      return await this.#client.evalSha(script.sha, { keys, arguments: args });
     } catch (err) {
       if (!errorMessage(err).startsWith('NOSCRIPT')) throw err;
-      return this.#client.eval(ADMIT_SCRIPT, { keys, arguments: args });
+      return this.#client.eval(script.text, { keys, arguments: args });
     }
   }
 
   async admit(subject: LoginSubject, limits: FailureLimits): Promise<Admission> {
-    const keys = this.keys(subject);
     let reply: unknown;
     try {
-      reply = await this.#evalAdmit(keys, [
+      reply = await this.#run(SCRIPTS.admit, this.keys(subject), [
         String(limits.pairLimit),
         String(limits.usernameLimit),
-        String(Math.max(0, Math.floor(limits.windowMs))),
+        String(this.#inFlightTtlMs),
       ]);
     } catch (err) {
       this.#degrade(err);
       return this.#fallback.admit(subject, limits);
     }
     this.#degraded = false;
-    if (!Array.isArray(reply) || reply.length !== 3)
-      throw new AuthError(
-        'ERR_AUTH_STORE',
-        'failed to count login attempt: unexpected Redis reply',
-      );
-    const [admitted, pairCount, usernameCount] = reply.map((x: unknown) => Number(x));
+    const [state, pairFailures = 0, usernameFailures = 0] = numbers(
+      reply,
+      3,
+      'count login attempt',
+    );
     return {
-      admitted: admitted === 1,
-      pairCount: pairCount ?? 0,
-      usernameCount: usernameCount ?? 0,
+      state: state === 1 ? 'admitted' : state === 2 ? 'saturated' : 'locked',
+      pairFailures,
+      usernameFailures,
     };
   }
 
-  async reset(subject: LoginSubject): Promise<void> {
-    await this.#fallback.reset(subject);
+  async settle(
+    subject: LoginSubject,
+    success: boolean,
+    limits: FailureLimits,
+  ): Promise<FailureCounts> {
+    let reply: unknown;
     try {
-      await this.#client.del(this.keys(subject));
+      reply = await this.#run(SCRIPTS.settle, this.keys(subject), [
+        success ? '1' : '0',
+        String(Math.max(0, Math.floor(limits.windowMs))),
+      ]);
     } catch (err) {
-      // The counters lapse on their own after the window; a stale count only errs on the safe side.
       this.#degrade(err);
+      return this.#fallback.settle(subject, success, limits);
     }
+    const [pairFailures = 0, usernameFailures = 0] = numbers(reply, 2, 'record login outcome');
+    return { pairFailures, usernameFailures };
   }
 }
 
