@@ -3,8 +3,11 @@
  * (CVE-2020-8827, CVE-2020-11576, CVE-2024-21652/21661/21662):
  * - blank passwords and usernames over 32 bytes are refused up front;
  * - at most `maxConcurrentLogins` verifications run at once; the excess fails like a bad password;
- * - each attempt is counted before the password is checked, per (username, client address) and
- *   per username; a locked pair or username is refused without touching bcrypt; success resets;
+ * - failures are counted per (username, client address) and per username; a locked pair or
+ *   username is refused without touching bcrypt; success resets both;
+ * - an attempt is admitted only while failures plus attempts in flight stay below the limits, so
+ *   a burst of concurrent guesses gets exactly the allowance, while a burst of correct logins
+ *   waits its turn instead of failing;
  * - unknown users, users without a password, disabled accounts and accounts without `login` all
  *   run one bcrypt comparison and fail with the same `Invalid username or password`;
  * - every verification takes a random 500-1000 ms on top (the bcrypt work runs inside it);

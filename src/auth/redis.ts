@@ -2,8 +2,9 @@
  * Redis-backed stores for several API server replicas (node-redis 6).
  *
  * - `RedisFailureStore`: the login failure counters, shared by every replica, so an attacker gets
- *   5 guesses per window in total, not 5 per replica. One Lua script checks both counters and
- *   counts the attempt atomically; counters expire `window` after their last counted attempt.
+ *   5 guesses per window in total, not 5 per replica. Lua scripts admit an attempt (failures
+ *   plus attempts in flight below both limits) and settle it, each atomically; failure counters
+ *   expire `window` after the last failure, in-flight marks after 60 s if a replica dies.
  *   When Redis cannot be reached the store falls back to this replica's in-memory counters, i.e.
  *   to exactly Argo CD's protection (it keeps counters in memory only): neither fail-open (no
  *   protection while Redis is down, which an attacker could provoke) nor fail-closed (nobody,
