@@ -162,6 +162,11 @@ export class LoginService {
     if (o.maxFailCount > 0 && o.maxUsernameFailCount === 0)
       throw new TypeError('LoginOptions.maxUsernameFailCount must be >= 1 when counting failures');
     this.#options = Object.freeze(o);
+    // Hash the dummy now, so the first unknown user does not take two bcrypt runs.
+    this.#dummyHash = dummyPasswordHash(o.bcryptCost, this.#random);
+    this.#dummyHash.catch(() => {
+      // reported when a login awaits it (#dummy retries then)
+    });
   }
 
   /** Verifications running now (for metrics). */
@@ -182,9 +187,13 @@ export class LoginService {
     return min + (u32 % (max - min + 1));
   }
 
-  #dummy(): Promise<string> {
-    this.#dummyHash ??= dummyPasswordHash(this.#options.bcryptCost, this.#random);
-    return this.#dummyHash;
+  async #dummy(): Promise<string> {
+    try {
+      return await (this.#dummyHash ??= dummyPasswordHash(this.#options.bcryptCost, this.#random));
+    } catch (err) {
+      this.#dummyHash = undefined;
+      throw err;
+    }
   }
 
   /**

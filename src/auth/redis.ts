@@ -379,14 +379,25 @@ export class RedisRevocationStore implements RevocationStore {
 
   #onMessage(jti: string): void {
     if (jti === '' || this.#local.isRevoked(jti)) return;
+    const remember = (expiresAtMs: number | undefined): void => {
+      try {
+        this.#local.add(jti, expiresAtMs);
+      } catch (err) {
+        this.#logger.log({
+          event: 'store.degraded',
+          message: `a revocation from another replica was not kept: ${errorMessage(err)}`,
+          security: SecurityLevels.HIGH,
+        });
+      }
+    };
     this.#client.get(this.#key(jti)).then(
       (value) => {
-        if (value === null) return; // expired already (or never stored): nothing to refuse
-        this.#local.add(jti, parseExpiry(value));
+        // null: expired already (or never stored), nothing left to refuse
+        if (value !== null) remember(parseExpiry(value));
       },
       () => {
         // Cannot read the expiry: refuse the token anyway, for good (rare; bounded by the store).
-        this.#local.add(jti, undefined);
+        remember(undefined);
       },
     );
   }
