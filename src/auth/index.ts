@@ -25,9 +25,9 @@
  * - errors: `AuthError`, `AuthErrorCode`, `INVALID_LOGIN_MESSAGE`, `BLANK_PASSWORD_MESSAGE`
  * - ports: `Account`, `AccountStore`, `AccountTokenRecord`, `ProjectTokenLookup`,
  *   `ProjectRoleTokens`, `RevocationStore`, `FailureStore`, `FailureLimits`, `Admission`,
- *   `LoginSubject`, `Clock`, `Random`, `Sleep`, `SecurityLogger`, `SecurityEvent`,
- *   `SecurityEventName`, `SecurityLevel`, `SecurityLevels`, `Awaitable`, `systemClock`,
- *   `cryptoRandom`, `realSleep`, `noopSecurityLogger`
+ *   `AdmissionState`, `FailureCounts`, `LoginSubject`, `Clock`, `Random`, `Sleep`,
+ *   `SecurityLogger`, `SecurityEvent`, `SecurityEventName`, `SecurityLevel`, `SecurityLevels`,
+ *   `Awaitable`, `systemClock`, `cryptoRandom`, `realSleep`, `noopSecurityLogger`
  * - keys: `parseServerSecretKey`, `generateServerSecretKey`, `SERVER_SECRET_KEY`,
  *   `MIN_SECRET_KEY_BYTES`
  * - passwords: `hashPassword`, `verifyPassword`, `validatePasswordPattern`,
@@ -35,18 +35,20 @@
  *   `DEFAULT_BCRYPT_COST`, `MIN_BCRYPT_COST`, `MAX_PASSWORD_BYTES`, `DEFAULT_PASSWORD_PATTERN`
  * - tokens: `SessionManager` (+ options/deps/result types), `assertProjectScope`, `peekIssuer`,
  *   `decodeHs256`, `TOKEN_ISSUER`, `TOKEN_ALGORITHM`, `RENEW_BEFORE_MS`,
- *   `DEFAULT_SESSION_LIFETIME_MS`, `DEFAULT_API_TOKEN_LIFETIME_MS`, `TokenClaims`, `TokenKind`
+ *   `DEFAULT_SESSION_LIFETIME_MS`, `DEFAULT_API_TOKEN_LIFETIME_MS`, `DEFAULT_CLOCK_SKEW_MS`,
+ *   `TokenClaims`, `TokenKind`, `Hs256Result`, `Hs256Failure`
  * - login: `LoginService` (+ types), `resolveLoginOptions`, `resolveTokenOptions`, `AuthEnv`,
  *   `DEFAULT_LOGIN_OPTIONS`, `LoginOptions`, `TokenOptions`, `MAX_USERNAME_BYTES`
  * - accounts: `accountsFromSettings`, `accountSecretKeys`, `parseAccountTokens`,
  *   `formatAccountTokens`, `formatPasswordMtime`, `parsePasswordMtime`, `MemoryAccountStore`,
- *   `ADMIN_USERNAME`
+ *   `ADMIN_USERNAME`, `AccountSecretKeys`
  * - projects: `projectTokenLookupFrom`, `projectRoleTokens`, `withProjectRoleToken`,
  *   `withoutProjectRoleToken`
  * - stores: `MemoryFailureStore`, `MemoryRevocationStore`, `RedisFailureStore`,
- *   `RedisRevocationStore`, `createAuthRedisClient`, `AuthRedisClient`
+ *   `RedisRevocationStore`, `createAuthRedisClient`, `AuthRedisClient` (+ option types),
+ *   `DEFAULT_FAILURE_CACHE_SIZE`, `DEFAULT_MAX_REVOCATIONS`
  * - transport: `extractToken`, `joinTokenCookies`, `parseCookieHeader`, `cookieChunks`,
- *   `clearTokenCookies`, `AUTH_COOKIE_NAME`, `MAX_COOKIE_CHUNKS`
+ *   `clearTokenCookies`, `AUTH_COOKIE_NAME`, `MAX_COOKIE_CHUNKS`, `MAX_COOKIE_LENGTH`
  *
  * See docs/auth.md for the decisions (lockout keying, Redis outages, API token expiry).
  */
@@ -79,6 +81,8 @@ export {
   type FailureStore,
   type FailureLimits,
   type Admission,
+  type AdmissionState,
+  type FailureCounts,
   type LoginSubject,
 } from './ports.js';
 export {
