@@ -174,8 +174,8 @@ describe('ClusterCache', () => {
       );
       const uid = deploy.metadata.uid ?? '';
       await waitFor(
-        'the ReplicaSet of the Deployment is cached',
-        () => cache.children(uid).length > 0,
+        'the Deployment and its ReplicaSet are cached (they arrive on separate watches)',
+        () => cache.children(uid).length > 0 && cache.byUid(uid) !== undefined,
       );
       const rs = cache.children(uid)[0];
       assert.equal(rs?.kind, 'ReplicaSet');
