@@ -59,6 +59,7 @@ if (runChecks) {
     ['layering', bin('depcruise'), ['--config', '.dependency-cruiser.cjs', 'src', 'examples']],
     ['format', bin('prettier'), ['--check', '--log-level', 'warn', '.']],
     ['generated CRDs are current', bin('tsx'), ['scripts/gen-crds.ts', '--check']],
+    ['generated protobuf code is current', 'bash', ['scripts/gen-proto.sh', '--check']],
   ];
   for (const [name, cmd, cmdArgs] of checks) {
     const t0 = Date.now();
