@@ -5,6 +5,13 @@
  * to fix it. The mapping to gRPC status codes lives in exactly one place (`server.ts`).
  */
 import { CodedError } from '../lib/index.js';
+import type { Cwe, SecurityLevel } from './security.js';
+
+/** How a refusal is logged as a security event (level of the seed document, CWE number). */
+export interface SecurityClass {
+  readonly level: SecurityLevel;
+  readonly cwe: Cwe;
+}
 
 export type RepoServerErrorCode =
   /** a required field is missing or malformed */
@@ -42,13 +49,22 @@ export type RepoServerErrorCode =
   /** the server is shutting down or the request was cancelled */
   | 'ERR_CANCELLED';
 
-/** A refusal or failure of the repo server, with a stable code. */
+/**
+ * A refusal or failure of the repo server, with a stable code. Refusals of malicious-looking input
+ * carry `security`: the service logs them once as structured security events.
+ */
 export class RepoServerError extends CodedError<RepoServerErrorCode> {
   readonly code: RepoServerErrorCode;
+  readonly security: SecurityClass | undefined;
 
-  constructor(code: RepoServerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: RepoServerErrorCode,
+    message: string,
+    options?: { cause?: unknown; security?: SecurityClass },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.security = options?.security;
   }
 }
 

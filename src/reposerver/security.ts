@@ -56,3 +56,23 @@ export function securityEvent(logger: Logger, event: SecurityEvent): void {
   if (event.level >= SecurityLevel.High) logger.error(record, event.message);
   else logger.warn(record, event.message);
 }
+
+/** The classifications used by refusals (see `RepoServerError.security`). */
+export const Refusal = {
+  /** `..` or absolute paths that leave the repository */
+  pathTraversal: { level: SecurityLevel.High, cwe: Cwe.PathTraversal },
+  /** a symlink that leaves the repository */
+  oobSymlink: { level: SecurityLevel.High, cwe: Cwe.LinkFollowing },
+  /** option-like URLs or refs, git remote helpers */
+  argumentInjection: { level: SecurityLevel.High, cwe: Cwe.ArgumentInjection },
+  /** a URL scheme or remote that is not allowed */
+  ssrf: { level: SecurityLevel.High, cwe: Cwe.Ssrf },
+  /** a transport that is not allowed by policy (plain http, file) */
+  disallowedTransport: { level: SecurityLevel.Medium, cwe: Cwe.Ssrf },
+  /** a remote base or dependency the offline repo server will not fetch */
+  remoteReference: { level: SecurityLevel.Medium, cwe: Cwe.Ssrf },
+  /** a size over a configured limit */
+  sizeLimit: { level: SecurityLevel.Medium, cwe: Cwe.AllocationWithoutLimits },
+  /** alias bombs and absurd nesting */
+  resourceExhaustion: { level: SecurityLevel.Medium, cwe: Cwe.ResourceConsumption },
+} as const;

@@ -17,7 +17,8 @@
  * share a cache (one could read the other's commits).
  */
 import { sanitizeUrl } from '../../lib/index.js';
-import { RepoServerError } from '../errors.js';
+import { RepoServerError, type SecurityClass } from '../errors.js';
+import { Refusal } from '../security.js';
 
 export type RepoUrlKind = 'https' | 'http' | 'ssh' | 'scp' | 'file';
 
@@ -48,8 +49,8 @@ const REMOTE_HELPER = /^[A-Za-z][A-Za-z0-9+.-]*::/;
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 const SCP = /^(?:([^@/:]+)@)?(\[[^\]]+\]|[^:/]+):(.*)$/;
 
-function invalid(message: string): RepoServerError {
-  return new RepoServerError('ERR_INVALID_REPO_URL', message);
+function invalid(message: string, security?: SecurityClass): RepoServerError {
+  return new RepoServerError('ERR_INVALID_REPO_URL', message, security ? { security } : {});
 }
 
 function trimRepoPath(path: string): string {
@@ -65,6 +66,7 @@ function checkHost(host: string, shown: string): void {
   if (host.startsWith('-'))
     throw invalid(
       `repository URL "${shown}" has a host starting with "-", which git would read as an option`,
+      Refusal.argumentInjection,
     );
 }
 
@@ -82,12 +84,19 @@ export function parseRepoUrl(raw: string, policy: RepoUrlPolicy): ParsedRepoUrl 
   }
   const shown = sanitizeUrl(url);
   if (url.startsWith('-'))
-    throw invalid(`repository URL "${shown}" starts with "-", which git would read as an option`);
+    throw invalid(
+      `repository URL "${shown}" starts with "-", which git would read as an option`,
+      Refusal.argumentInjection,
+    );
   if (CONTROL_OR_SPACE.test(url))
-    throw invalid(`repository URL "${shown}" contains whitespace or control characters`);
+    throw invalid(
+      `repository URL "${shown}" contains whitespace or control characters`,
+      Refusal.argumentInjection,
+    );
   if (REMOTE_HELPER.test(url))
     throw invalid(
       `repository URL "${shown}" uses git's "<transport>::" remote-helper syntax, which is not allowed`,
+      Refusal.argumentInjection,
     );
 
   const scheme = SCHEME.exec(url)?.[1]?.toLowerCase();
@@ -97,6 +106,7 @@ export function parseRepoUrl(raw: string, policy: RepoUrlPolicy): ParsedRepoUrl 
     if (!policy.allowFileRepos)
       throw invalid(
         `local repository path "${shown}" is not allowed: only https, ssh and scp-style URLs are (file repositories need --dangerously-allow-file-repos)`,
+        Refusal.disallowedTransport,
       );
     const path = trimRepoPath(url);
     return { kind: 'file', gitUrl: url, cacheKey: `file://${path}`, display: url, host: '' };
@@ -109,7 +119,10 @@ export function parseRepoUrl(raw: string, policy: RepoUrlPolicy): ParsedRepoUrl 
     const path = scp[3] ?? '';
     checkHost(host, shown);
     if (user?.startsWith('-'))
-      throw invalid(`repository URL "${shown}" has a user starting with "-"`);
+      throw invalid(
+        `repository URL "${shown}" has a user starting with "-"`,
+        Refusal.argumentInjection,
+      );
     if (path === '') throw invalid(`repository URL "${shown}" has no path`);
     return {
       kind: 'scp',
@@ -144,6 +157,7 @@ function parseSchemeUrl(
       if (scheme === 'http' && !policy.allowHttp)
         throw invalid(
           `repository URL "${shown}" uses plain http: use https, or mark the repository insecure to allow it`,
+          Refusal.disallowedTransport,
         );
       checkHost(host, shown);
       const urlUsername = u.username === '' ? undefined : decodeURIComponent(u.username);
@@ -170,7 +184,10 @@ function parseSchemeUrl(
     case 'ssh+git': {
       checkHost(host, shown);
       if (u.username.startsWith('-'))
-        throw invalid(`repository URL "${shown}" has a user starting with "-"`);
+        throw invalid(
+          `repository URL "${shown}" has a user starting with "-"`,
+          Refusal.argumentInjection,
+        );
       u.password = '';
       const path = trimRepoPath(u.pathname);
       if (path === '' || path === '/') throw invalid(`repository URL "${shown}" has no path`);
@@ -186,19 +203,25 @@ function parseSchemeUrl(
       if (!policy.allowFileRepos)
         throw invalid(
           `repository URL "${shown}" uses file://, which is not allowed (start the repo server with --dangerously-allow-file-repos for local tests)`,
+          Refusal.disallowedTransport,
         );
       if (host !== '' && host !== 'localhost')
-        throw invalid(`repository URL "${shown}" names a host; file:// URLs must be local`);
+        throw invalid(
+          `repository URL "${shown}" names a host; file:// URLs must be local`,
+          Refusal.disallowedTransport,
+        );
       const path = trimRepoPath(decodeURIComponent(u.pathname));
       return { kind: 'file', gitUrl: url, cacheKey: `file://${path}`, display: url, host: '' };
     }
     case 'git':
       throw invalid(
         `repository URL "${shown}" uses git://, which has neither authentication nor integrity: use https or ssh`,
+        Refusal.disallowedTransport,
       );
     default:
       throw invalid(
         `repository URL "${shown}" uses the scheme "${scheme}", which is not allowed: use https or ssh`,
+        Refusal.ssrf,
       );
   }
 }
@@ -219,13 +242,14 @@ export function isShortSha(revision: string): boolean {
  */
 export function validateRevision(revision: string): void {
   const r = revision;
-  const bad = (why: string): RepoServerError =>
+  const bad = (why: string, security?: SecurityClass): RepoServerError =>
     new RepoServerError(
       'ERR_INVALID_REVISION',
       `revision "${r.slice(0, 100)}" is not valid: ${why}; use a branch, tag, HEAD or commit SHA`,
+      security ? { security } : {},
     );
   if (r.length > 255) throw bad('it is longer than 255 characters');
-  if (r.startsWith('-')) throw bad('it starts with "-"');
+  if (r.startsWith('-')) throw bad('it starts with "-"', Refusal.argumentInjection);
   if (/[\p{Cc}\s~^:?*[\\]/u.test(r))
     throw bad('it contains a character git does not allow in refs');
   if (r.includes('..') || r.includes('@{') || r.includes('//'))

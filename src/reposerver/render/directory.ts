@@ -12,6 +12,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { globMatch } from '../../lib/index.js';
 import { RepoServerError } from '../errors.js';
+import { Refusal } from '../security.js';
 import {
   parseJsonManifest,
   parseYamlManifests,
@@ -111,6 +112,7 @@ export async function renderDirectory(
     throw new RepoServerError(
       'ERR_MANIFEST_TOO_LARGE',
       `failed to render directory: its manifests total ${total} bytes, over the limit of ${opts.maxCombinedBytes} bytes set by --max-combined-directory-manifests-size (reposerver.max.combined.directory.manifests.size in argocd-cmd-params-cm)`,
+      { security: Refusal.sizeLimit },
     );
   const parsed = await mapLimited(files, READ_CONCURRENCY, async (f) => {
     const text = await readFile(f.abs, 'utf8');

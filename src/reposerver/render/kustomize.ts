@@ -22,6 +22,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { isRecord } from '../../lib/index.js';
 import { RepoServerError } from '../errors.js';
+import { Refusal } from '../security.js';
 import { KUSTOMIZATION_FILES } from './detect.js';
 import { parseYamlManifests, type ManifestLimits, type ManifestObject } from './manifests.js';
 import { runTool, type ToolInfo, type ToolLimits } from './tools.js';
@@ -194,6 +195,7 @@ export async function checkKustomizationReferences(
       throw new RepoServerError(
         'ERR_MANIFEST_TOO_LARGE',
         `kustomization ${relative(root, file)} is too large`,
+        { security: Refusal.sizeLimit },
       );
     let doc: unknown;
     try {
@@ -217,11 +219,13 @@ export async function checkKustomizationReferences(
         throw new RepoServerError(
           'ERR_UNSUPPORTED',
           `${where} refers to the remote base "${entry}": the repo server works offline and does not fetch remote bases; vendor it into the repository`,
+          { security: Refusal.remoteReference },
         );
       if (entry.startsWith('/') || !inside(root, target))
         throw new RepoServerError(
           'ERR_PATH_OUTSIDE_ROOT',
           `${where} refers to "${entry}", which is outside the repository`,
+          { security: Refusal.pathTraversal },
         );
       if (kind === undefined) continue;
       const realTarget = await realpath(target);
@@ -229,6 +233,7 @@ export async function checkKustomizationReferences(
         throw new RepoServerError(
           'ERR_PATH_OUTSIDE_ROOT',
           `${where} refers to "${entry}", which resolves outside the repository`,
+          { security: Refusal.pathTraversal },
         );
       if (isDirRef && kind === 'dir') await visit(target);
     }
@@ -266,6 +271,7 @@ export async function buildOverlay(
         throw new RepoServerError(
           'ERR_PATH_OUTSIDE_ROOT',
           `kustomize component "${c}" is outside the repository`,
+          { security: Refusal.pathTraversal },
         );
       if ((await exists(abs)) === undefined) {
         if (o.ignoreMissingComponents) continue;

@@ -13,6 +13,7 @@
 import { parseAllDocuments, type Document, type Tags } from 'yaml';
 import { isRecord } from '../../lib/index.js';
 import { RepoServerError } from '../errors.js';
+import { Refusal } from '../security.js';
 
 export interface ManifestLimits {
   readonly maxDocumentBytes: number;
@@ -55,6 +56,7 @@ function checkDocumentSizes(text: string, source: string, limit: number): void {
       throw new RepoServerError(
         'ERR_MANIFEST_TOO_LARGE',
         `failed to parse ${source}: document ${index + 1} is ${bytes} bytes, over the limit of ${limit} bytes for one manifest`,
+        { security: Refusal.sizeLimit },
       );
     }
   };
@@ -108,6 +110,7 @@ export function parseJsonManifest(
     throw new RepoServerError(
       'ERR_MANIFEST_TOO_LARGE',
       `failed to parse ${source}: ${bytes} bytes is over the limit of ${limits.maxDocumentBytes} bytes for one manifest`,
+      { security: Refusal.sizeLimit },
     );
   let value: unknown;
   try {
@@ -167,12 +170,14 @@ function parseFailure(where: string, err: unknown, maxAliasCount: number): RepoS
     return new RepoServerError(
       'ERR_MANIFEST_PARSE',
       `failed to parse ${where}: the document is nested too deeply`,
+      { security: Refusal.resourceExhaustion },
     );
   const message = err instanceof Error ? err.message : String(err);
   if (/alias/i.test(message))
     return new RepoServerError(
       'ERR_MANIFEST_PARSE',
       `failed to parse ${where}: too many YAML alias expansions (a possible alias bomb); at most ${maxAliasCount} are allowed`,
+      { security: Refusal.resourceExhaustion },
     );
   return new RepoServerError(
     'ERR_MANIFEST_PARSE',

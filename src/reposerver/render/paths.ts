@@ -14,6 +14,7 @@
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RepoServerError } from '../errors.js';
+import { Refusal } from '../security.js';
 
 function isInside(root: string, path: string, allowRoot: boolean): boolean {
   if (path === root) return allowRoot;
@@ -37,14 +38,20 @@ export async function resolveAppPath(root: string, appPath: string): Promise<str
     throw new RepoServerError(
       'ERR_PATH_OUTSIDE_ROOT',
       `application path "${p}" is absolute: give a path relative to the repository root`,
+      { security: Refusal.pathTraversal },
     );
   if (p.includes('\u0000'))
-    throw new RepoServerError('ERR_PATH_OUTSIDE_ROOT', 'application path contains a NUL character');
+    throw new RepoServerError(
+      'ERR_PATH_OUTSIDE_ROOT',
+      'application path contains a NUL character',
+      { security: Refusal.pathTraversal },
+    );
   const joined = resolve(root, p);
   if (!isInside(root, joined, true))
     throw new RepoServerError(
       'ERR_PATH_OUTSIDE_ROOT',
       `application path "${p}" points outside the repository: remove the ".." that climbs above its root`,
+      { security: Refusal.pathTraversal },
     );
   let real: string;
   try {
@@ -60,6 +67,7 @@ export async function resolveAppPath(root: string, appPath: string): Promise<str
     throw new RepoServerError(
       'ERR_PATH_OUTSIDE_ROOT',
       `application path "${p}" resolves outside the repository through a symlink`,
+      { security: Refusal.oobSymlink },
     );
   const info = await stat(real);
   if (!info.isDirectory())
@@ -140,6 +148,7 @@ export async function resolveValueFile(
     throw new RepoServerError(
       'ERR_URL_SCHEME_NOT_ALLOWED',
       `value file "${valueFile}" uses the URL scheme "${scheme}", which is not allowed (helm.valuesFileSchemes: ${allowedSchemes.join(',') || 'none'})`,
+      { security: Refusal.ssrf },
     );
   }
   const candidate = isAbsolute(valueFile) ? join(root, valueFile) : resolve(appDir, valueFile);
@@ -147,6 +156,7 @@ export async function resolveValueFile(
     throw new RepoServerError(
       'ERR_PATH_OUTSIDE_ROOT',
       `value file "${valueFile}" resolves outside the repository`,
+      { security: Refusal.pathTraversal },
     );
   let real: string;
   try {
@@ -160,6 +170,7 @@ export async function resolveValueFile(
     throw new RepoServerError(
       'ERR_PATH_OUTSIDE_ROOT',
       `value file "${valueFile}" resolves outside the repository through a symlink`,
+      { security: Refusal.oobSymlink },
     );
   return { kind: 'file', path: real };
 }

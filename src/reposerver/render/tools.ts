@@ -16,6 +16,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { sanitizeText } from '../../lib/index.js';
 import { RepoServerError } from '../errors.js';
+import { Refusal } from '../security.js';
 import { runProcess } from '../process.js';
 
 export type ToolName = 'kustomize' | 'helm';
@@ -185,7 +186,7 @@ export async function runTool(
       .split(opts.cwd)
       .join('.')
       .split('\n')
-      .map((l) => l.trim())
+      .map((l) => l.replace(/^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\] /, '').trim())
       .filter((l) => l !== '')
       .slice(-8)
       .join('; ');
@@ -205,6 +206,7 @@ export async function runTool(
       throw new RepoServerError(
         'ERR_MANIFEST_TOO_LARGE',
         `failed to run ${tool.display}: its output is over the limit of ${opts.limits.maxOutputBytes} bytes (--max-tool-output-size)`,
+        { security: Refusal.sizeLimit },
       );
     case 'aborted':
       throw new RepoServerError('ERR_CANCELLED', `failed to run ${tool.display}: cancelled`);
