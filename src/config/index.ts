@@ -22,3 +22,9 @@ export {
   type ResolvedOptions,
 } from './options.js';
 export { VERSION } from './version.js';
+export {
+  repoServerOptionSpecs,
+  REPO_SERVER_DEFAULTS,
+  parseCipherSuites,
+  type TlsVersionName,
+} from './repo-server.js';

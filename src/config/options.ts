@@ -168,12 +168,14 @@ export function bindOptions(cmd: Command, specs: OptionSpecs): Command {
     const flags = spec.boolean ? `--${spec.flag} [bool]` : `--${spec.flag} <value>`;
     let desc = spec.description;
     if (spec.env) desc += ` (env ${spec.env})`;
+    if (!spec.secret) {
+      // commander prints a default only for a defined default value, which would hide whether the
+      // flag was given (flag > env > default): show it in the description instead
+      const shown = spec.defaultDescription ?? describeDefault(spec.default);
+      if (shown !== '') desc += ` (default: ${shown})`;
+    }
     const o = new Option(flags, desc);
     if (spec.hidden) o.hideHelp();
-    if (!spec.secret) {
-      const shown = spec.defaultDescription ?? describeDefault(spec.default);
-      if (shown !== '') o.default(undefined, shown);
-    }
     cmd.addOption(o);
   }
   return cmd;
