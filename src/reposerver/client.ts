@@ -38,6 +38,7 @@ import type { RepoServerErrorCode } from './errors.js';
 import {
   RepoServerService,
   type AppList,
+  type ApplicationSourceSchema,
   type ListAppsRequestSchema,
   type ListRefsRequestSchema,
   type ManifestRequestSchema,
@@ -46,6 +47,7 @@ import {
   type RepoAppDetailsResponse,
   type RepoServerAppDetailsQuerySchema,
   type RepoServerRevisionMetadataRequestSchema,
+  type RepositorySchema,
   type ResolveRevisionRequestSchema,
   type ResolveRevisionResponse,
   type RevisionMetadata,
@@ -73,6 +75,13 @@ export type {
   TestRepositoryResponse,
 } from './gen/argocd/reposerver/v1/repository_pb.js';
 export type { RepoServerErrorCode } from './errors.js';
+
+/** The plain-object form of a Repository (credentials included) accepted by every call. */
+export type RepositoryInit = MessageInitShape<typeof RepositorySchema>;
+/** The plain-object form of an ApplicationSource. */
+export type ApplicationSourceInit = MessageInitShape<typeof ApplicationSourceSchema>;
+/** The plain-object form of a GenerateManifest request. */
+export type ManifestRequestInit = MessageInitShape<typeof ManifestRequestSchema>;
 
 /** How the client secures its link to the repo server. */
 export type RepoServerClientTls =
@@ -192,14 +201,31 @@ function isServerCode(s: string | null): s is RepoServerErrorCode {
   return s !== null && SERVER_CODES.has(s);
 }
 
-function toClientError(err: unknown): RepoServerClientError {
+/** The code of a Node error (TLS, socket, HTTP/2) somewhere in the cause chain. */
+function nodeErrorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && e instanceof Error; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+function toClientError(err: unknown, signal: AbortSignal | undefined): RepoServerClientError {
   const ce = ConnectError.from(err);
   const header = ce.metadata.get('x-argocd-error-code');
   let code: RepoServerClientErrorCode;
   if (isServerCode(header)) code = header;
-  else if (ce.code === Code.Unavailable) code = 'ERR_UNAVAILABLE';
+  else if (ce.code === Code.Canceled && signal?.aborted) code = 'ERR_CANCELLED';
   else if (ce.code === Code.DeadlineExceeded) code = 'ERR_TIMEOUT';
-  else if (ce.code === Code.Canceled) code = 'ERR_CANCELLED';
+  else if (
+    ce.code === Code.Unavailable ||
+    ce.code === Code.Canceled ||
+    nodeErrorCode(ce.cause) !== undefined
+  )
+    // no answer from the server: refused connection, TLS handshake failure, reset stream
+    code = 'ERR_UNAVAILABLE';
   else code = 'ERR_INTERNAL';
   return new RepoServerClientError(code, ce.code, `repo server: ${ce.rawMessage}`, { cause: err });
 }
@@ -268,11 +294,11 @@ export function createRepoServerClient(options: RepoServerClientOptions): RepoSe
   }
   const repo: Client<typeof RepoServerService> = createClient(RepoServerService, transport);
   const health = createClient(Health, transport);
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const call = async <T>(fn: () => Promise<T>, o?: CallOptions): Promise<T> => {
     try {
       return await fn();
     } catch (err) {
-      throw toClientError(err);
+      throw toClientError(err, o?.signal);
     }
   };
   const co = (o?: CallOptions): { signal?: AbortSignal; timeoutMs?: number } => ({
@@ -280,18 +306,18 @@ export function createRepoServerClient(options: RepoServerClientOptions): RepoSe
     ...(o?.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
   });
   return {
-    generateManifest: (req, o) => call(() => repo.generateManifest(req, co(o))),
-    resolveRevision: (req, o) => call(() => repo.resolveRevision(req, co(o))),
-    listRefs: (req, o) => call(() => repo.listRefs(req, co(o))),
-    getAppDetails: (req, o) => call(() => repo.getAppDetails(req, co(o))),
-    getRevisionMetadata: (req, o) => call(() => repo.getRevisionMetadata(req, co(o))),
-    testRepository: (req, o) => call(() => repo.testRepository(req, co(o))),
-    listApps: (req, o) => call(() => repo.listApps(req, co(o))),
+    generateManifest: (req, o) => call(() => repo.generateManifest(req, co(o)), o),
+    resolveRevision: (req, o) => call(() => repo.resolveRevision(req, co(o)), o),
+    listRefs: (req, o) => call(() => repo.listRefs(req, co(o)), o),
+    getAppDetails: (req, o) => call(() => repo.getAppDetails(req, co(o)), o),
+    getRevisionMetadata: (req, o) => call(() => repo.getRevisionMetadata(req, co(o)), o),
+    testRepository: (req, o) => call(() => repo.testRepository(req, co(o)), o),
+    listApps: (req, o) => call(() => repo.listApps(req, co(o)), o),
     checkHealth: (service = '', o) =>
       call(async () => {
         const res = await health.check({ service }, co(o));
         return HEALTH_NAMES[res.status] ?? 'UNKNOWN';
-      }),
+      }, o),
     close: closeTransport,
   };
 }

@@ -13,7 +13,7 @@ import { isRecord } from '../../lib/index.js';
 import { RepoServerError } from '../errors.js';
 import { parseYamlManifests, type ManifestLimits, type ManifestObject } from './manifests.js';
 import { resolveValueFile } from './paths.js';
-import { runTool, type ToolInfo, type ToolLimits } from './tools.js';
+import { requireTool, runTool, type ToolInfo, type ToolLimits } from './tools.js';
 
 export interface HelmParameter {
   readonly name: string;
@@ -42,7 +42,8 @@ export interface HelmRun {
   readonly root: string;
   readonly appDir: string;
   readonly workDir: string;
-  readonly tool: ToolInfo;
+  /** undefined when helm is not installed: the checks still run, then the run fails */
+  readonly tool: ToolInfo | undefined;
   readonly options: HelmSourceOptions;
   /** application name: the default release name */
   readonly appName: string;
@@ -191,9 +192,10 @@ export async function renderHelm(
       o.apiVersions && o.apiVersions.length > 0 ? o.apiVersions : (run.apiVersions ?? []),
   };
   const args = helmTemplateArgs({ ...common, chartDir: run.appDir, valueFiles, fileParameters });
+  const tool = requireTool(run.tool ? { helm: run.tool } : {}, 'helm');
   const home = join(run.workDir, 'home');
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const out = await runTool(run.tool, args, {
+  const out = await runTool(tool, args, {
     cwd: run.root,
     home,
     limits: run.toolLimits,
@@ -206,7 +208,7 @@ export async function renderHelm(
     fileParameters: (o.fileParameters ?? []).map((f) => ({ name: f.name, path: f.path })),
   });
   return {
-    objects: parseYamlManifests(out, `${run.tool.display} output`, run.manifestLimits),
-    command: [run.tool.display, ...shown].join(' '),
+    objects: parseYamlManifests(out, `${tool.display} output`, run.manifestLimits),
+    command: [tool.display, ...shown].join(' '),
   };
 }

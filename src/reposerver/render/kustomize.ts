@@ -25,7 +25,7 @@ import { RepoServerError } from '../errors.js';
 import { Refusal } from '../security.js';
 import { KUSTOMIZATION_FILES } from './detect.js';
 import { parseYamlManifests, type ManifestLimits, type ManifestObject } from './manifests.js';
-import { runTool, type ToolInfo, type ToolLimits } from './tools.js';
+import { requireTool, runTool, type ToolInfo, type ToolLimits } from './tools.js';
 
 export interface KustomizeSourceOptions {
   readonly namePrefix?: string;
@@ -46,7 +46,8 @@ export interface KustomizeRun {
   readonly appDir: string;
   /** a private empty directory for this run (HOME and the overlay go there) */
   readonly workDir: string;
-  readonly tool: ToolInfo;
+  /** undefined when kustomize is not installed: the checks still run, then the run fails */
+  readonly tool: ToolInfo | undefined;
   readonly options: KustomizeSourceOptions;
   /** `kustomize.buildOptions`, split on whitespace */
   readonly buildOptions: readonly string[];
@@ -292,6 +293,7 @@ export async function renderKustomize(
   run: KustomizeRun,
 ): Promise<{ objects: ManifestObject[]; command: string }> {
   await checkKustomizationReferences(run.root, run.appDir, run.manifestLimits);
+  const tool = requireTool(run.tool ? { kustomize: run.tool } : {}, 'kustomize');
   let target = run.appDir;
   if (hasSourceOptions(run.options)) {
     const overlayDir = join(run.workDir, 'overlay');
@@ -305,16 +307,16 @@ export async function renderKustomize(
   const home = join(run.workDir, 'home');
   await mkdir(home, { recursive: true, mode: 0o700 });
   const args = [target, ...run.buildOptions];
-  const out = await runTool(run.tool, args, {
+  const out = await runTool(tool, args, {
     cwd: run.root,
     home,
     limits: run.toolLimits,
     ...(run.signal ? { signal: run.signal } : {}),
   });
   const shownTarget = relative(run.root, run.appDir) || '.';
-  const command = [run.tool.display, shownTarget, ...run.buildOptions].join(' ');
+  const command = [tool.display, shownTarget, ...run.buildOptions].join(' ');
   return {
-    objects: parseYamlManifests(out, `${run.tool.display} output`, run.manifestLimits),
+    objects: parseYamlManifests(out, `${tool.display} output`, run.manifestLimits),
     command,
   };
 }
