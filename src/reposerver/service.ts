@@ -72,7 +72,7 @@ import { renderHelm, type HelmSourceOptions } from './render/helm.js';
 import { renderKustomize, type KustomizeSourceOptions } from './render/kustomize.js';
 import type { ManifestLimits, ManifestObject } from './render/manifests.js';
 import { findOutOfBoundsSymlink, resolveAppPath, type OutOfBoundsSymlink } from './render/paths.js';
-import { requireTool, type ToolLimits, type ToolSet } from './render/tools.js';
+import type { ToolLimits, ToolSet } from './render/tools.js';
 import { Cwe, Refusal, SecurityLevel, securityEvent } from './security.js';
 
 export interface RepoServiceSettings {
@@ -477,7 +477,7 @@ export class RepoService {
                   root: lease.dir,
                   appDir,
                   workDir,
-                  tool: requireTool(this.#d.tools, 'kustomize'),
+                  tool: this.#d.tools.kustomize,
                   options: kustomizeOptionsOf(src),
                   buildOptions: this.#buildOptions(req.kustomizeOptions),
                   toolLimits: this.#d.settings.toolLimits,
@@ -732,7 +732,7 @@ export class RepoService {
               root: lease.dir,
               appDir,
               workDir,
-              tool: requireTool(this.#d.tools, 'kustomize'),
+              tool: this.#d.tools.kustomize,
               options: kustomizeOptionsOf(src),
               buildOptions: this.#buildOptions(input.kustomizeOptions),
               toolLimits: this.#d.settings.toolLimits,
@@ -746,7 +746,7 @@ export class RepoService {
               root: lease.dir,
               appDir,
               workDir,
-              tool: requireTool(this.#d.tools, 'helm'),
+              tool: this.#d.tools.helm,
               options: helmOptionsOf(src),
               appName: input.appName,
               namespace: input.namespace,
