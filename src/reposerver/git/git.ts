@@ -127,6 +127,7 @@ export class GitRunner {
     let dir = opts.runtimeDir;
     const owns = dir === undefined;
     if (dir === undefined) dir = await mkdtemp(join(tmpdir(), 'argocd-ts-git-'));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
     for (const sub of ['bin', 'home', 'secrets'])
       await mkdir(join(dir, sub), { mode: 0o700, recursive: true });

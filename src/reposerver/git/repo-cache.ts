@@ -327,8 +327,23 @@ export class GitCache {
     });
   }
 
-  #fullFetchArgs(access: RepoAccess): string[] {
-    return ['--', access.url.gitUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
+  /**
+   * Arguments of a fetch of every branch and tag. A cache that earlier got one commit with
+   * `--depth 1` is shallow: without `--unshallow` the older history would never arrive.
+   */
+  async #fullFetchArgs(access: RepoAccess, repoDir: string): Promise<string[]> {
+    const shallow = await this.#o.runner.run(['rev-parse', '--is-shallow-repository'], {
+      cwd: repoDir,
+      timeoutMs: this.#o.fetchTimeoutMs,
+      action: 'inspect the cache of',
+    });
+    return [
+      ...(shallow.trim() === 'true' ? ['--unshallow'] : []),
+      '--',
+      access.url.gitUrl,
+      '+refs/heads/*:refs/heads/*',
+      '+refs/tags/*:refs/tags/*',
+    ];
   }
 
   /** Makes sure a commit is in the bare repository; call under the repository's lock. */
@@ -347,10 +362,10 @@ export class GitCache {
         { repo: access.url.display, err: errorMessage(err) },
         'fetch by SHA refused; fetching all refs',
       );
-      await this.#fetch(access, repoDir, this.#fullFetchArgs(access), signal);
+      await this.#fetch(access, repoDir, await this.#fullFetchArgs(access, repoDir), signal);
     }
     if ((await this.#hasCommit(repoDir, sha)) === undefined) {
-      await this.#fetch(access, repoDir, this.#fullFetchArgs(access), signal);
+      await this.#fetch(access, repoDir, await this.#fullFetchArgs(access, repoDir), signal);
       if ((await this.#hasCommit(repoDir, sha)) === undefined) {
         throw new RepoServerError(
           'ERR_REVISION_NOT_FOUND',
@@ -369,7 +384,7 @@ export class GitCache {
     return this.#locks.run(repo.dir, async () => {
       const local = await this.#hasCommit(repo.dir, short);
       if (local !== undefined) return local;
-      await this.#fetch(access, repo.dir, this.#fullFetchArgs(access), signal);
+      await this.#fetch(access, repo.dir, await this.#fullFetchArgs(access, repo.dir), signal);
       return this.#hasCommit(repo.dir, short);
     });
   }
