@@ -270,6 +270,9 @@ export function createRepoServerClient(options: RepoServerClientOptions): RepoSe
       baseUrl,
       sessionManager: manager,
       readMaxBytes,
+      // the repo server sits next to its callers: compressing half a megabyte of manifests per
+      // call would cost more CPU than the bytes it saves
+      acceptCompression: [],
       ...(options.timeoutMs ? { defaultTimeoutMs: options.timeoutMs } : {}),
     });
     closeTransport = () => {
@@ -284,6 +287,7 @@ export function createRepoServerClient(options: RepoServerClientOptions): RepoSe
       httpVersion: '1.1' as const,
       nodeOptions: { agent },
       readMaxBytes,
+      acceptCompression: [],
       ...(options.timeoutMs ? { defaultTimeoutMs: options.timeoutMs } : {}),
     };
     transport =

@@ -69,7 +69,12 @@ import {
 } from './render/detect.js';
 import { renderDirectory } from './render/directory.js';
 import { renderHelm, type HelmSourceOptions } from './render/helm.js';
-import { renderKustomize, type KustomizeSourceOptions } from './render/kustomize.js';
+import {
+  checkKustomizationReferences,
+  hasSourceOptions,
+  renderKustomize,
+  type KustomizeSourceOptions,
+} from './render/kustomize.js';
 import type { ManifestLimits, ManifestObject } from './render/manifests.js';
 import { findOutOfBoundsSymlink, resolveAppPath, type OutOfBoundsSymlink } from './render/paths.js';
 import type { ToolLimits, ToolSet } from './render/tools.js';
@@ -260,6 +265,7 @@ export class RepoService {
   readonly #limit: Semaphore;
   readonly #inflight = new Map<string, Promise<RenderResult>>();
   readonly #oob = new Map<string, Promise<OutOfBoundsSymlink | undefined>>();
+  readonly #kustomizeChecks = new Map<string, Promise<void>>();
 
   constructor(deps: RepoServiceDeps) {
     this.#d = deps;
@@ -471,22 +477,25 @@ export class RepoService {
             if (type === 'Directory') {
               out.directory = create(DirectoryAppSpecSchema);
             } else if (type === 'Kustomize') {
-              const workDir = await this.#workDir();
+              const kOptions = kustomizeOptionsOf(src);
+              const workDir = hasSourceOptions(kOptions) ? await this.#workDir() : undefined;
               try {
                 const { objects } = await renderKustomize({
                   root: lease.dir,
                   appDir,
                   workDir,
+                  home: await this.#toolHome(),
                   tool: this.#d.tools.kustomize,
-                  options: kustomizeOptionsOf(src),
+                  options: kOptions,
                   buildOptions: this.#buildOptions(req.kustomizeOptions),
                   toolLimits: this.#d.settings.toolLimits,
                   manifestLimits: this.#d.settings.manifestLimits,
+                  checkReferences: this.#kustomizeCheck(lease.dir, appDir),
                   ...(signal ? { signal } : {}),
                 });
                 out.kustomize = create(KustomizeAppSpecSchema, { images: imagesOf(objects) });
               } finally {
-                await this.#removeWorkDir(workDir);
+                if (workDir !== undefined) await this.#removeWorkDir(workDir);
               }
             } else {
               out.helm = await this.#helmDetails(appDir);
@@ -667,6 +676,30 @@ export class RepoService {
     return appDir;
   }
 
+  /**
+   * Memoises a check of an immutable checkout (the map is bounded; a failed check is kept too, so
+   * a refused checkout is refused again without redoing the work).
+   */
+  #memo<T>(map: Map<string, Promise<T>>, key: string, fn: () => Promise<T>): Promise<T> {
+    let p = map.get(key);
+    if (!p) {
+      p = fn();
+      if (map.size >= MAX_OOB_RESULTS) {
+        const first = map.keys().next();
+        if (!first.done) map.delete(first.value);
+      }
+      map.set(key, p);
+    }
+    return p;
+  }
+
+  #kustomizeCheck(root: string, appDir: string): () => Promise<void> {
+    return () =>
+      this.#memo(this.#kustomizeChecks, `${root}\u0000${appDir}`, () =>
+        checkKustomizationReferences(root, appDir, this.#d.settings.manifestLimits),
+      );
+  }
+
   async #detect(
     appDir: string,
     src: ApplicationSource,
@@ -685,6 +718,18 @@ export class RepoService {
 
   #buildOptions(k: KustomizeOptions | undefined): string[] {
     return (k?.buildOptions ?? '').split(/\s+/).filter((x) => x !== '');
+  }
+
+  #home: Promise<string> | undefined;
+
+  /** The shared HOME of Kustomize runs (created once). */
+  #toolHome(): Promise<string> {
+    this.#home ??= (async () => {
+      const dir = join(this.#d.settings.workDir, 'kustomize-home');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      return dir;
+    })();
+    return this.#home;
   }
 
   async #workDir(): Promise<string> {
@@ -725,23 +770,29 @@ export class RepoService {
           limits: this.#d.settings.manifestLimits,
         });
       } else {
-        const workDir = await this.#workDir();
+        const kOptions = kustomizeOptionsOf(src);
+        // a Kustomize app without source options needs no private directory at all
+        const workDir =
+          type === 'Helm' || hasSourceOptions(kOptions) ? await this.#workDir() : undefined;
         try {
           if (type === 'Kustomize') {
             const r = await renderKustomize({
               root: lease.dir,
               appDir,
               workDir,
+              home: await this.#toolHome(),
               tool: this.#d.tools.kustomize,
-              options: kustomizeOptionsOf(src),
+              options: kOptions,
               buildOptions: this.#buildOptions(input.kustomizeOptions),
               toolLimits: this.#d.settings.toolLimits,
               manifestLimits: this.#d.settings.manifestLimits,
+              checkReferences: this.#kustomizeCheck(lease.dir, appDir),
               ...(input.signal ? { signal: input.signal } : {}),
             });
             objects = r.objects;
             commands.push(r.command);
           } else {
+            if (workDir === undefined) throw new TypeError('a Helm run needs a work directory');
             const r = await renderHelm({
               root: lease.dir,
               appDir,
@@ -763,11 +814,12 @@ export class RepoService {
             commands.push(r.command);
           }
         } finally {
-          await this.#removeWorkDir(workDir);
+          if (workDir !== undefined) await this.#removeWorkDir(workDir);
         }
       }
       const manifests = objects.map((o) => JSON.stringify(o));
-      this.#d.metrics.manifestGenerated(type, (performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      this.#d.metrics.manifestGenerated(type, seconds);
       this.#d.logger.info(
         {
           repo: input.access.url.display,
@@ -775,6 +827,7 @@ export class RepoService {
           path: src.path,
           sourceType: type,
           resources: manifests.length,
+          durationMs: Math.round(seconds * 10000) / 10,
         },
         'generated manifests',
       );

@@ -65,6 +65,18 @@ describe('helmTemplateArgs', () => {
     assert.deepEqual(args, ['.', '--name-template', 'r']);
   });
 
+  it("leaves the release name to helm's default when there is none", () => {
+    const args = helmTemplateArgs({
+      chartDir: '.',
+      releaseName: '',
+      namespace: '',
+      valueFiles: [],
+      parameters: [],
+      fileParameters: [],
+    });
+    assert.deepEqual(args, ['.', '--include-crds']);
+  });
+
   it('refuses option-like release names and parameter names', () => {
     const base = { chartDir: '.', namespace: '', valueFiles: [], fileParameters: [] };
     assert.throws(

@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { isRecord } from '../../lib/index.js';
 import { RepoServerError } from '../errors.js';
+import { Refusal } from '../security.js';
 import { parseYamlManifests, type ManifestLimits, type ManifestObject } from './manifests.js';
 import { resolveValueFile } from './paths.js';
 import { requireTool, runTool, type ToolInfo, type ToolLimits } from './tools.js';
@@ -66,7 +67,9 @@ export function escapeSetValue(value: string): string {
 
 function checkParamName(name: string): void {
   if (name === '' || name.startsWith('-') || /[\p{Cc}=]/u.test(name))
-    throw new RepoServerError('ERR_INVALID_REQUEST', `helm parameter name "${name}" is not valid`);
+    throw new RepoServerError('ERR_INVALID_REQUEST', `helm parameter name "${name}" is not valid`, {
+      security: Refusal.argumentInjection,
+    });
 }
 
 /** The argument list of `helm template` (after the `template` verb). */
@@ -83,12 +86,17 @@ export function helmTemplateArgs(input: {
   readonly skipSchemaValidation?: boolean;
   readonly skipTests?: boolean;
 }): string[] {
-  if (input.releaseName.startsWith('-') || input.releaseName === '')
+  if (input.releaseName.startsWith('-'))
     throw new RepoServerError(
       'ERR_INVALID_REQUEST',
       `helm release name "${input.releaseName}" is not valid`,
+      { security: Refusal.argumentInjection },
     );
-  const args = [input.chartDir, '--name-template', input.releaseName];
+  // without a release name (and no application name) helm uses its default, "release-name"
+  const args =
+    input.releaseName === ''
+      ? [input.chartDir]
+      : [input.chartDir, '--name-template', input.releaseName];
   if (input.namespace !== '') args.push('--namespace', input.namespace);
   if (input.kubeVersion) args.push('--kube-version', input.kubeVersion);
   for (const v of input.apiVersions ?? []) args.push('--api-versions', v);

@@ -45,7 +45,10 @@ export interface KustomizeRun {
   /** the app directory (inside root) */
   readonly appDir: string;
   /** a private empty directory for this run (HOME and the overlay go there) */
-  readonly workDir: string;
+  /** a private empty directory for this run's overlay; needed only with source options */
+  readonly workDir: string | undefined;
+  /** HOME of the tool (kustomize writes nothing there; exec plugins stay disabled) */
+  readonly home: string;
   /** undefined when kustomize is not installed: the checks still run, then the run fails */
   readonly tool: ToolInfo | undefined;
   readonly options: KustomizeSourceOptions;
@@ -54,6 +57,11 @@ export interface KustomizeRun {
   readonly toolLimits: ToolLimits;
   readonly manifestLimits: ManifestLimits;
   readonly signal?: AbortSignal;
+  /**
+   * Runs `checkKustomizationReferences` for this run; a caller may memoise it per checkout, which
+   * never changes (the default runs the check every time).
+   */
+  readonly checkReferences?: () => Promise<void>;
 }
 
 export interface KustomizeImage {
@@ -292,10 +300,15 @@ export async function buildOverlay(
 export async function renderKustomize(
   run: KustomizeRun,
 ): Promise<{ objects: ManifestObject[]; command: string }> {
-  await checkKustomizationReferences(run.root, run.appDir, run.manifestLimits);
+  await (
+    run.checkReferences ??
+    (() => checkKustomizationReferences(run.root, run.appDir, run.manifestLimits))
+  )();
   const tool = requireTool(run.tool ? { kustomize: run.tool } : {}, 'kustomize');
   let target = run.appDir;
   if (hasSourceOptions(run.options)) {
+    if (run.workDir === undefined)
+      throw new TypeError('renderKustomize needs a workDir for source options');
     const overlayDir = join(run.workDir, 'overlay');
     await mkdir(overlayDir, { recursive: true, mode: 0o700 });
     const overlay = await buildOverlay(run.root, run.appDir, overlayDir, run.options);
@@ -304,12 +317,10 @@ export async function renderKustomize(
     });
     target = overlayDir;
   }
-  const home = join(run.workDir, 'home');
-  await mkdir(home, { recursive: true, mode: 0o700 });
   const args = [target, ...run.buildOptions];
   const out = await runTool(tool, args, {
     cwd: run.root,
-    home,
+    home: run.home,
     limits: run.toolLimits,
     ...(run.signal ? { signal: run.signal } : {}),
   });
