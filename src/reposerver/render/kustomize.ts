@@ -81,6 +81,7 @@ export function parseKustomizeImage(spec: string): KustomizeImage {
     throw new RepoServerError(
       'ERR_INVALID_REQUEST',
       `kustomize image "${spec}" is not valid: expected name[=newName][:tag|@digest]`,
+      { security: Refusal.argumentInjection },
     );
   const eq = s.indexOf('=');
   const splitRef = (ref: string): { image: string; tag?: string; digest?: string } => {
