@@ -11,8 +11,9 @@
  *   TLS (optionally mutual) or plaintext h2c + HTTP/1.1. Returns a handle with `url`, `close()`,
  *   `setServing()` and `setCertificate()`.
  * - `listenMetrics(registry, address, port, healthy)`: `/metrics` and `/healthz` over plain HTTP.
- * - `RepoServerOptions`, `RepoServerDeps`, `RepoServerHandle`, `RepoServerTls`: the option and
- *   handle types.
+ * - `RepoServerOptions`, `RepoServerDeps`, `RepoServerHandle`: the option and handle types.
+ * - `RepoServerTls` = `PemServerTls` (PEM certificate, key, client CA, versions, ciphers) or
+ *   `PreparedServerTls` (Node options built by the TLS module plus an `attach` hook for hot reload).
  * - `RepoServerError`, `isRepoServerError`, `RepoServerErrorCode`: the error boundary.
  * - `DEFAULT_MAX_DOCUMENT_BYTES`, `DEFAULT_MAX_ALIAS_COUNT`: manifest parsing limits.
  *
@@ -29,6 +30,11 @@ export {
   type RepoServerDeps,
   type RepoServerHandle,
 } from './repo-server.js';
-export { listenMetrics, type RepoServerTls } from './server.js';
+export {
+  listenMetrics,
+  type RepoServerTls,
+  type PemServerTls,
+  type PreparedServerTls,
+} from './server.js';
 export { RepoServerError, isRepoServerError, type RepoServerErrorCode } from './errors.js';
 export { DEFAULT_MAX_DOCUMENT_BYTES, DEFAULT_MAX_ALIAS_COUNT } from './render/manifests.js';

@@ -3,12 +3,16 @@ import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { createCertificateAuthority, issueCertificate, type PemPair } from '../tls/index.js';
 import { startGitServer, type FixtureRepo, type GitServer } from '../../test/support/git-server.js';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import {
+  TEST_REPO_SERVER_DEFAULTS,
   gitRepo,
   startTestRepoServer,
   type TestRepoServer,
 } from '../../test/support/repo-server.js';
 import { RepoServerClientError, createRepoServerClient } from './client.js';
+import { startRepoServer } from './index.js';
 
 const PASSWORD = 'pw-Secr3t-9f2a';
 const USER = 'alice';
@@ -560,4 +564,68 @@ describe('repo server without config management tools', () => {
       );
     });
   }
+});
+
+describe('repo server certificate rotation', () => {
+  it('serves a replaced certificate on new connections without a restart', async () => {
+    const rs = await startTestRepoServer();
+    try {
+      assert.equal(await rs.client().checkHealth(), 'SERVING');
+      const ca2 = await createCertificateAuthority({ commonName: 'rotated CA' });
+      const leaf2 = await issueCertificate(ca2, {
+        commonName: 'argocd-repo-server',
+        hosts: ['127.0.0.1'],
+        serverAuth: true,
+      });
+      rs.handle.setCertificate(leaf2);
+      assert.equal(
+        await rs.client({ tls: { kind: 'tls', caPem: ca2.certPem } }).checkHealth(),
+        'SERVING',
+      );
+      await assert.rejects(
+        rs.client().checkHealth(),
+        (err: unknown) => err instanceof RepoServerClientError && err.code === 'ERR_UNAVAILABLE',
+      );
+    } finally {
+      await rs.close();
+    }
+  });
+
+  it('takes TLS options prepared by the TLS module and attaches and detaches its hook', async () => {
+    const ca = await createCertificateAuthority({ commonName: 'prepared CA' });
+    const leaf = await issueCertificate(ca, {
+      commonName: 'argocd-repo-server',
+      hosts: ['127.0.0.1'],
+      serverAuth: true,
+    });
+    let attached = false;
+    let detached = false;
+    const handle = await startRepoServer(
+      {
+        ...TEST_REPO_SERVER_DEFAULTS,
+        tls: {
+          nodeOptions: { cert: leaf.certPem, key: leaf.keyPem, minVersion: 'TLSv1.3' },
+          attach: (server) => {
+            attached = typeof server.setSecureContext === 'function';
+            return () => {
+              detached = true;
+            };
+          },
+        },
+      },
+      { logger: pino({ level: 'silent' }), registry: new Registry() },
+    );
+    const client = createRepoServerClient({
+      address: handle.url,
+      tls: { kind: 'tls', caPem: ca.certPem },
+    });
+    try {
+      assert.equal(await client.checkHealth(), 'SERVING');
+      assert.equal(attached, true);
+    } finally {
+      client.close();
+      await handle.close();
+    }
+    assert.equal(detached, true);
+  });
 });

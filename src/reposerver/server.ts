@@ -35,7 +35,7 @@ import {
   type Server as NetServer,
   type Socket,
 } from 'node:net';
-import type { SecureVersion, TLSSocket } from 'node:tls';
+import type { SecureVersion, TLSSocket, TlsOptions } from 'node:tls';
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
@@ -173,7 +173,7 @@ export function repoServerRoutes(
 }
 
 /** TLS material of the server (PEM). */
-export interface RepoServerTls {
+export interface PemServerTls {
   readonly certPem: string;
   readonly keyPem: string;
   /** clients must present a certificate signed by one of these (mutual TLS) */
@@ -182,6 +182,34 @@ export interface RepoServerTls {
   readonly maxVersion?: SecureVersion;
   /** OpenSSL cipher list for TLS 1.2 */
   readonly ciphers?: string;
+}
+
+/**
+ * TLS built elsewhere (the shared TLS module): Node server options (certificate, client CA,
+ * versions, ciphers) and a hook that receives the server once it exists, e.g. to attach hot
+ * reload; the function it returns, if any, is called at close.
+ */
+export interface PreparedServerTls {
+  readonly nodeOptions: TlsOptions;
+  readonly attach?: (server: Http2SecureServer) => (() => void) | undefined;
+}
+
+/** The server's TLS: PEM material, or options prepared by the TLS module. */
+export type RepoServerTls = PemServerTls | PreparedServerTls;
+
+function isPrepared(t: RepoServerTls): t is PreparedServerTls {
+  return 'nodeOptions' in t;
+}
+
+function pemOptions(t: PemServerTls): TlsOptions {
+  return {
+    cert: t.certPem,
+    key: t.keyPem,
+    minVersion: t.minVersion ?? 'TLSv1.2',
+    maxVersion: t.maxVersion ?? 'TLSv1.3',
+    ...(t.ciphers ? { ciphers: t.ciphers } : {}),
+    ...(t.clientCaPem ? { ca: t.clientCaPem, requestCert: true, rejectUnauthorized: true } : {}),
+  };
 }
 
 export interface ListenOptions {
@@ -244,22 +272,15 @@ export async function listenRepoServer(
   let h1: HttpServer | undefined;
   let h2c: Http2Server | undefined;
   let secure: Http2SecureServer | undefined;
+  let detach: (() => void) | undefined;
   if (opts.tls) {
     const t = opts.tls;
+    const base = isPrepared(t) ? t.nodeOptions : pemOptions(t);
     secure = createSecureServer(
-      {
-        cert: t.certPem,
-        key: t.keyPem,
-        allowHTTP1: true,
-        minVersion: t.minVersion ?? 'TLSv1.2',
-        maxVersion: t.maxVersion ?? 'TLSv1.3',
-        ...(t.ciphers ? { ciphers: t.ciphers } : {}),
-        ...(t.clientCaPem
-          ? { ca: t.clientCaPem, requestCert: true, rejectUnauthorized: true }
-          : {}),
-      },
+      { minVersion: 'TLSv1.2', ...base, allowHTTP1: true },
       handler as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
     );
+    if (isPrepared(t) && t.attach) detach = t.attach(secure);
     secure.on('session', track);
     secure.on('secureConnection', (s: TLSSocket) => {
       sockets.add(s);
@@ -319,19 +340,14 @@ export async function listenRepoServer(
     tls: Boolean(opts.tls),
     nodeServer: listener,
     setCertificate: (pair) => {
-      if (!secure) throw new TypeError('the server runs without TLS');
       const t = opts.tls;
-      secure.setSecureContext({
-        cert: pair.certPem,
-        key: pair.keyPem,
-        minVersion: t?.minVersion ?? 'TLSv1.2',
-        maxVersion: t?.maxVersion ?? 'TLSv1.3',
-        ...(t?.ciphers ? { ciphers: t.ciphers } : {}),
-        ...(t?.clientCaPem ? { ca: t.clientCaPem } : {}),
-      });
+      if (!secure || !t) throw new TypeError('the server runs without TLS');
+      const base = isPrepared(t) ? t.nodeOptions : pemOptions(t);
+      secure.setSecureContext({ ...base, cert: pair.certPem, key: pair.keyPem });
     },
     close: (graceMs = 5000) => {
       closing ??= (async () => {
+        detach?.();
         const closed = new Promise<void>((resolve) => {
           listener.close(() => {
             resolve();
