@@ -30,6 +30,8 @@ export interface GitServerOptions {
   /** basic-auth credentials every request must carry; no auth when absent */
   readonly username?: string;
   readonly password?: string;
+  /** a bearer token accepted instead of basic auth (`Authorization: Bearer <token>`) */
+  readonly bearerToken?: string;
   /** speak only git protocol v0 (no fetch of unadvertised commits by SHA) */
   readonly protocolV0Only?: boolean;
 }
@@ -236,7 +238,9 @@ export async function startGitServer(options: GitServerOptions = {}): Promise<Gi
   });
   const requests: GitServerRequest[] = [];
   const children = new Set<ChildProcess>();
-  const auth = options.username !== undefined && options.password !== undefined;
+  const auth =
+    (options.username !== undefined && options.password !== undefined) ||
+    options.bearerToken !== undefined;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const u = new URL(req.url ?? '/', 'https://127.0.0.1');
@@ -253,10 +257,15 @@ export async function startGitServer(options: GitServerOptions = {}): Promise<Gi
       });
     };
     if (auth) {
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
       const ok =
-        creds !== undefined &&
-        sameText(creds.user, options.username ?? '') &&
-        sameText(creds.password, options.password ?? '');
+        (options.bearerToken !== undefined &&
+          bearer !== undefined &&
+          sameText(bearer, options.bearerToken)) ||
+        (creds !== undefined &&
+          options.username !== undefined &&
+          sameText(creds.user, options.username) &&
+          sameText(creds.password, options.password ?? ''));
       if (!ok) {
         record(401);
         res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="argocd-ts test git"' });

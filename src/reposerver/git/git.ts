@@ -200,7 +200,10 @@ export class GitRunner {
     const env = this.baseEnv();
     let secretDir: string | undefined;
     try {
-      if (opts.remote) secretDir = await this.#addCredentials(env, opts.remote);
+      if (opts.remote)
+        secretDir = await this.#addCredentials(env, opts.remote, (dir) => {
+          secretDir = dir;
+        });
       const outcome = await runProcess(this.#git, [...this.baseArgs(), ...args], {
         cwd: opts.cwd,
         env,
@@ -251,9 +254,11 @@ export class GitRunner {
     }
   }
 
+  /** Fills `env` with the request's credentials; `onDir` learns the secrets directory at once. */
   async #addCredentials(
     env: Record<string, string>,
     access: RepoAccess,
+    onDir: (dir: string) => void,
   ): Promise<string | undefined> {
     const c = access.credentials;
     const config: [string, string][] = [];
@@ -261,7 +266,10 @@ export class GitRunner {
     const password = c.password ?? access.url.urlPassword;
     let dir: string | undefined;
     const file = async (name: string, content: string): Promise<string> => {
-      dir ??= await mkdtemp(join(this.#dir, 'secrets', `${randomBytes(4).toString('hex')}-`));
+      if (dir === undefined) {
+        dir = await mkdtemp(join(this.#dir, 'secrets', `${randomBytes(4).toString('hex')}-`));
+        onDir(dir);
+      }
       const p = join(dir, name);
       await writeFile(p, content, { mode: 0o600 });
       return p;
@@ -282,6 +290,12 @@ export class GitRunner {
         config.push(['http.sslKey', await file('client-key.pem', c.tlsClientCertKey)]);
       }
     } else if (access.url.kind === 'ssh' || access.url.kind === 'scp') {
+      // checked before any file is written, so a refusal leaves nothing behind
+      if (!c.insecureIgnoreHostKey && !c.sshKnownHosts)
+        throw new RepoServerError(
+          'ERR_INVALID_REQUEST',
+          `failed to reach repository ${access.url.display}: SSH needs the host's known_hosts entries (or insecureIgnoreHostKey)`,
+        );
       if (c.sshPrivateKey) {
         const key = c.sshPrivateKey.endsWith('\n') ? c.sshPrivateKey : `${c.sshPrivateKey}\n`;
         env.ARGOCD_SSH_KEY_FILE = await file('id', key);
@@ -291,11 +305,6 @@ export class GitRunner {
         env.ARGOCD_SSH_KNOWN_HOSTS_FILE = '/dev/null';
       } else if (c.sshKnownHosts) {
         env.ARGOCD_SSH_KNOWN_HOSTS_FILE = await file('known_hosts', c.sshKnownHosts);
-      } else {
-        throw new RepoServerError(
-          'ERR_INVALID_REQUEST',
-          `failed to reach repository ${access.url.display}: SSH needs the host's known_hosts entries (or insecureIgnoreHostKey)`,
-        );
       }
     }
     if (config.length > 0) {
