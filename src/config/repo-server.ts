@@ -232,7 +232,7 @@ export const repoServerOptionSpecs = {
   ),
   cacheDir: opt.optionalString(
     'cache-dir',
-    'directory of the git cache; a fresh temporary directory, removed at exit, when unset (argocd-ts)',
+    'directory of the git cache (its git/ and work/ subdirectories are emptied at start); a fresh temporary directory, removed at exit, when unset (argocd-ts)',
     { env: 'ARGOCD_REPO_SERVER_CACHE_DIR' },
   ),
   dangerouslyAllowFileRepos: opt.bool(

@@ -98,8 +98,11 @@ export async function startRepoServer(
     } else {
       await mkdir(cacheDir, { recursive: true, mode: 0o700 });
     }
+    // the map from repository to cache directory lives in memory only, so what an earlier process
+    // left here can never be found again: start empty
     const workDir = join(cacheDir, 'work');
     await rm(workDir, { recursive: true, force: true });
+    await rm(join(cacheDir, 'git'), { recursive: true, force: true });
     await mkdir(workDir, { recursive: true, mode: 0o700 });
     const runner = await GitRunner.create({
       allowFileRepos: opts.allowFileRepos,

@@ -439,6 +439,8 @@ export class GitCache {
               timeoutMs: this.#o.fetchTimeoutMs,
               action: 'prune checkouts of',
             })
+            // the directory is gone already; a stale worktree entry only costs a line in
+            // .git/worktrees and is pruned on the next successful removal
             .catch(() => undefined);
         }
       });
