@@ -264,7 +264,9 @@ export function createRepoServerClient(options: RepoServerClientOptions): RepoSe
     const manager = new Http2SessionManager(
       baseUrl,
       { pingIntervalMs: 30_000, idleConnectionTimeoutMs: 15 * 60_000 },
-      tlsOptions,
+      // a manifest response is often hundreds of kilobytes: a window larger than HTTP/2's 64 KiB
+      // default lets it arrive without waiting for window updates
+      { ...tlsOptions, settings: { initialWindowSize: 16 * 1024 * 1024 } },
     );
     transport = createGrpcTransport({
       baseUrl,

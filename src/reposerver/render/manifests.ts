@@ -8,11 +8,14 @@
  *   refuses larger request bodies anyway), checked before parsing;
  * - duplicate keys are errors (nothing is silently dropped);
  * - every document must be a Kubernetes object (`apiVersion` and `kind`); `*List` kinds are
- *   flattened into their items; empty and comment-only documents are skipped.
+ *   flattened into their items; empty and comment-only documents are skipped;
+ * - plain block YAML goes through `fast-yaml.ts` first, which answers exactly as the full parser
+ *   or not at all.
  */
 import { parseAllDocuments, type Document, type Tags } from 'yaml';
 import { isRecord } from '../../lib/index.js';
 import { RepoServerError } from '../errors.js';
+import { fastParseYamlDocuments } from './fast-yaml.js';
 import { Refusal } from '../security.js';
 
 export interface ManifestLimits {
@@ -133,15 +136,43 @@ export function parseYamlManifests(
   limits: ManifestLimits,
 ): ManifestObject[] {
   checkDocumentSizes(text, source, limits.maxDocumentBytes);
+  // plain block YAML (most tool output) takes the fast path; anything else, and any document the
+  // fast path reads but that is not a manifest (for the full parser's error message), the full one
+  const fast = fastParseYamlDocuments(text);
+  if (fast !== undefined) {
+    const out: ManifestObject[] = [];
+    try {
+      for (const value of fast) if (value !== null) pushFlattened(out, value, source);
+      return out;
+    } catch (err) {
+      if (!(err instanceof RepoServerError)) throw err;
+    }
+  }
   const out: ManifestObject[] = [];
+  parseYamlDocumentsFull(text, source, limits.maxAliasCount).forEach((value, i, all) => {
+    if (value === null || value === undefined) return;
+    pushFlattened(out, value, all.length > 1 ? `${source} (document ${i + 1})` : source);
+  });
+  return out;
+}
+
+/**
+ * Parses every document with the full YAML parser (kubectl's YAML 1.1 reading, the alias limit);
+ * returns each document's value, null for empty ones. Throws ERR_MANIFEST_PARSE.
+ */
+export function parseYamlDocumentsFull(
+  text: string,
+  source: string,
+  maxAliasCount: number,
+): unknown[] {
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
     docs = parseAllDocuments(text, { version: '1.1', customTags: kubectlTags, prettyErrors: true });
   } catch (err) {
-    throw parseFailure(source, err, limits.maxAliasCount);
+    throw parseFailure(source, err, maxAliasCount);
   }
   const list: readonly Document.Parsed[] | readonly Document[] = docs;
-  list.forEach((doc, i) => {
+  return list.map((doc, i) => {
     const where = list.length > 1 ? `${source} (document ${i + 1})` : source;
     const firstError = doc.errors[0];
     if (firstError)
@@ -149,16 +180,13 @@ export function parseYamlManifests(
         'ERR_MANIFEST_PARSE',
         `failed to parse ${where}: ${firstLine(firstError.message)}`,
       );
-    let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
+      const value: unknown = doc.toJS({ maxAliasCount });
+      return value === undefined ? null : value;
     } catch (err) {
-      throw parseFailure(where, err, limits.maxAliasCount);
+      throw parseFailure(where, err, maxAliasCount);
     }
-    if (value === null || value === undefined) return;
-    pushFlattened(out, value, where);
   });
-  return out;
 }
 
 function firstLine(message: string | undefined): string {
