@@ -1,10 +1,10 @@
 /**
  * manifest-gen: argocd-repo-server's manifest generation against floors measured in the same run.
  *
- * Setup: a real git repository served over HTTPS with basic auth (test/support/git-server.ts), a
- * repo server on 127.0.0.1 with TLS (test/support/repo-server.ts), and a gRPC client over TLS
- * (reposerver/client.ts). The repository holds a 500-file directory app and a Kustomize overlay of
- * 20 resources.
+ * Setup: a real git repository served over HTTPS with basic auth (test/support/git-server.ts), the
+ * real `argocd-repo-server` binary in its own process on 127.0.0.1 with TLS (as the controller and
+ * the API server see it), and a gRPC client over TLS (reposerver/client.ts) in the bench process.
+ * The repository holds a 500-file directory app and a Kustomize overlay of 20 resources.
  *
  * Results (each interleaved with its reference, A B A B ...):
  * - `directory-cold`: GenerateManifest of the 500-file app with `noCache` (the manifest cache is
@@ -25,7 +25,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startGitServer } from '../../test/support/git-server.js';
-import { gitRepo, startTestRepoServer } from '../../test/support/repo-server.js';
+import { gitRepo, startRepoServerProcess } from '../../test/support/repo-server.js';
+import { createRepoServerClient } from '../../src/reposerver/client.js';
+import { detectTools } from '../../src/reposerver/render/tools.js';
 import { interleave, median, percentile, timeMs, type BenchResult, type Scenario } from '../lib.js';
 
 const FILES = 500;
@@ -126,8 +128,13 @@ export const scenario: Scenario = {
     const pairs = ctx.size === 'S' ? 8 : ctx.size === 'L' ? 60 : 20;
     const warmCalls = ctx.size === 'S' ? 200 : ctx.size === 'L' ? 2000 : 500;
     const git = await startGitServer({ username: 'bench', password: 'bench-password-1' });
-    const rs = await startTestRepoServer({ maxCheckouts: 4 });
-    const client = rs.client();
+    const rs = await startRepoServerProcess({
+      args: ['--max-checkouts', '4'],
+    });
+    const client = createRepoServerClient({
+      address: rs.url,
+      tls: { kind: 'tls', ...(rs.caPem ? { caPem: rs.caPem } : {}) },
+    });
     try {
       const repo = await git.createRepo('bench');
       const files: Record<string, string> = {};
@@ -238,7 +245,12 @@ export const scenario: Scenario = {
         },
       ];
 
-      const tool = rs.handle.tools.kustomize;
+      const tool = (
+        await detectTools(
+          process.env.PATH ?? '/usr/bin:/bin',
+          join(repo.workDir, '..', 'tool-home'),
+        )
+      ).kustomize;
       if (!tool) {
         ctx.log('kustomize-overhead skipped: neither kustomize nor kubectl is on the PATH');
       } else {
@@ -282,7 +294,8 @@ export const scenario: Scenario = {
       }
       return results;
     } finally {
-      await rs.close();
+      client.close();
+      await rs.stop();
       await git.stop();
     }
   },

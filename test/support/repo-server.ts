@@ -10,6 +10,11 @@
  * const client = rs.client();
  * const res = await client.generateManifest({ repo: gitRepo(git, 'apps'), applicationSource: { path: 'guestbook' } });
  */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import {
@@ -153,4 +158,131 @@ export function gitRepo(
     tlsCaData: git.caPem,
     ...overrides,
   };
+}
+
+/** A real `argocd-repo-server` process started from `bin/`. */
+export interface RepoServerProcess {
+  readonly pid: number;
+  readonly port: number;
+  readonly metricsPort: number;
+  /** `https://127.0.0.1:<port>` (or http:// with --disable-tls) */
+  readonly url: string;
+  /** PEM of the CA that issued its serving certificate (undefined with --disable-tls) */
+  readonly caPem: string | undefined;
+  /** every stdout line so far (JSON log records) */
+  readonly logs: readonly LogRecord[];
+  /** sends SIGTERM and waits for the exit status (SIGKILL after `graceMs`) */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/**
+ * Starts the real binary on 127.0.0.1 with free ports and a certificate issued by a fresh test CA
+ * (mounted like the `argocd-repo-server-tls` secret); extra flags and environment variables are
+ * passed through (keep `--loglevel` at info or debug: the "listening" lines are info). Resolves once it
+ * logs that both listeners are up.
+ */
+export async function startRepoServerProcess(
+  options: {
+    readonly args?: readonly string[];
+    readonly env?: Readonly<Record<string, string>>;
+    readonly disableTls?: boolean;
+  } = {},
+): Promise<RepoServerProcess> {
+  const bin = fileURLToPath(new URL('../../bin/argocd-repo-server.js', import.meta.url));
+  const dir = await mkdtemp(join(tmpdir(), 'argocd-ts-rs-proc-'));
+  let caPem: string | undefined;
+  const args = [
+    '--address',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--metrics-address',
+    '127.0.0.1',
+    '--metrics-port',
+    '0',
+  ];
+  if (options.disableTls) {
+    args.push('--disable-tls');
+  } else {
+    const ca = await createCertificateAuthority({ commonName: 'argocd-ts test CA' });
+    const leaf = await issueCertificate(ca, {
+      commonName: 'argocd-repo-server',
+      hosts: ['127.0.0.1', 'localhost'],
+      serverAuth: true,
+    });
+    await writeFile(join(dir, 'tls.crt'), leaf.certPem);
+    await writeFile(join(dir, 'tls.key'), leaf.keyPem, { mode: 0o600 });
+    await writeFile(join(dir, 'ca.crt'), ca.certPem);
+    caPem = ca.certPem;
+    args.push('--tls-cert-dir', dir, '--client-ca-path', join(dir, 'no-client-ca'));
+  }
+  args.push(...(options.args ?? []));
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogRecord[] = [];
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
+  });
+  const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    const ports = await new Promise<{ port: number; metricsPort: number }>((resolve, reject) => {
+      let port = 0;
+      let metricsPort = 0;
+      let partial = '';
+      const timer = setTimeout(() => {
+        reject(new Error(`argocd-repo-server did not start within 30s: ${stderr}`));
+      }, 30_000);
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.stdout.on('data', (c: Buffer) => {
+        partial += c.toString();
+        const lines = partial.split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.startsWith('{')) continue;
+          const rec = JSON.parse(line) as LogRecord & { port?: number };
+          logs.push(rec);
+          if (rec.msg === 'repo server listening') port = rec.port ?? 0;
+          if (rec.msg === 'metrics listening') metricsPort = rec.port ?? 0;
+        }
+        if (port && metricsPort) {
+          clearTimeout(timer);
+          resolve({ port, metricsPort });
+        }
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`argocd-repo-server exited with ${code}: ${stderr}`));
+      });
+    });
+    const pid = child.pid ?? 0;
+    return {
+      pid,
+      port: ports.port,
+      metricsPort: ports.metricsPort,
+      url: `${options.disableTls ? 'http' : 'https'}://127.0.0.1:${ports.port}`,
+      caPem,
+      logs,
+      stop: async (graceMs = 10_000) => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          const code = await exited;
+          clearTimeout(timer);
+          await cleanup();
+          return code;
+        }
+        await cleanup();
+        return child.exitCode;
+      },
+    };
+  } catch (err) {
+    child.kill('SIGKILL');
+    await cleanup();
+    throw err;
+  }
 }
