@@ -128,9 +128,12 @@ export const scenario: Scenario = {
     const pairs = ctx.size === 'S' ? 8 : ctx.size === 'L' ? 60 : 20;
     const warmCalls = ctx.size === 'S' ? 200 : ctx.size === 'L' ? 2000 : 500;
     const git = await startGitServer({ username: 'bench', password: 'bench-password-1' });
-    const rs = await startRepoServerProcess({
-      args: ['--max-checkouts', '4'],
-    });
+    const rs = await startRepoServerProcess({ args: ['--max-checkouts', '4'] }).catch(
+      async (err: unknown) => {
+        await git.stop();
+        throw err;
+      },
+    );
     const client = createRepoServerClient({
       address: rs.url,
       tls: { kind: 'tls', ...(rs.caPem ? { caPem: rs.caPem } : {}) },
