@@ -598,7 +598,16 @@ export class RepoService {
       });
       this.#d.metrics.securityEvent(Cwe.CredentialsInLogs);
     }
-    return { url, credentials: credentialsOf(repo) };
+    if (repo.depth < 0 || repo.depth > 1_000_000)
+      throw new RepoServerError(
+        'ERR_INVALID_REQUEST',
+        `repo.depth ${repo.depth} is not valid: use 0 (the default) or a positive depth`,
+      );
+    return {
+      url,
+      credentials: credentialsOf(repo),
+      ...(repo.depth > 0 ? { depth: repo.depth } : {}),
+    };
   }
 
   #manifestKey(input: RenderInput): string {

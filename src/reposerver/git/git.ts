@@ -42,6 +42,8 @@ export interface GitCredentials {
 export interface RepoAccess {
   readonly url: ParsedRepoUrl;
   readonly credentials: GitCredentials;
+  /** history depth fetched with a commit (the repository's `depth`); 1 when unset */
+  readonly depth?: number;
 }
 
 export interface GitRunnerOptions {

@@ -133,6 +133,25 @@ describe('GitCache', () => {
     assert.equal(existsSync(first), false, 'the least recently used checkout is gone from disk');
   });
 
+  it('fetches one commit by default and the requested depth when asked', async () => {
+    const count = async (depth: number | undefined): Promise<number> => {
+      const c = await cache(`depth-${depth ?? 'default'}`);
+      const lease = await c.checkout({ ...access(), ...(depth ? { depth } : {}) }, shas[2] ?? '');
+      try {
+        const out = await runner.run(['rev-list', '--count', 'HEAD'], {
+          cwd: lease.dir,
+          timeoutMs: 10_000,
+          action: 'count commits of',
+        });
+        return Number(out.trim());
+      } finally {
+        lease.release();
+      }
+    };
+    assert.equal(await count(undefined), 1);
+    assert.equal(await count(2), 2);
+  });
+
   it('gives commit metadata', async () => {
     const c = await cache('meta');
     const m = await c.commitMetadata(access(), shas[1] ?? '');

@@ -355,7 +355,12 @@ export class GitCache {
   ): Promise<void> {
     if ((await this.#hasCommit(repoDir, sha)) !== undefined) return;
     try {
-      await this.#fetch(access, repoDir, ['--depth', '1', '--', access.url.gitUrl, sha], signal);
+      await this.#fetch(
+        access,
+        repoDir,
+        ['--depth', String(access.depth ?? 1), '--', access.url.gitUrl, sha],
+        signal,
+      );
     } catch (err) {
       // servers without protocol v2 (or with uploadpack restrictions) refuse a want by SHA
       this.#o.logger.debug(

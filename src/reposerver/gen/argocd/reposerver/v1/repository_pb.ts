@@ -118,7 +118,8 @@ export type Repository = Message<"repository.Repository"> & {
   insecure: boolean;
 
   /**
-   * Fetch depth (0 = the server's choice: depth 1 of the resolved commit where possible).
+   * History fetched with a commit (0 = depth 1 of the resolved commit where the server allows a
+   * fetch by SHA, else all branches and tags).
    *
    * @generated from field: int32 depth = 15;
    */
