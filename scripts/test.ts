@@ -60,6 +60,7 @@ if (runChecks) {
     ['format', bin('prettier'), ['--check', '--log-level', 'warn', '.']],
     ['generated CRDs are current', bin('tsx'), ['scripts/gen-crds.ts', '--check']],
     ['API reports are current', bin('tsx'), ['scripts/api-report.ts', '--check']],
+    ['generated protobuf code is current', 'bash', ['scripts/gen-proto.sh', '--check']],
   ];
   for (const [name, cmd, cmdArgs] of checks) {
     const t0 = Date.now();

@@ -27,6 +27,7 @@ export const programs: Readonly<Record<ProgramName, ProgramEntry>> = {
   },
   'argocd-repo-server': {
     description: 'repository server: git cache and manifest generation (no Kubernetes access)',
+    load: async () => (await import('./repo-server.js')).runRepoServer,
   },
   'argocd-application-controller': {
     description: 'reconciles Applications: desired state from git against live state',

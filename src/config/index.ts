@@ -47,3 +47,9 @@ export {
   type LogLevel,
   type LogFormat,
 } from './dex-server.js';
+export {
+  repoServerOptionSpecs,
+  REPO_SERVER_DEFAULTS,
+  parseCipherSuites,
+  type TlsVersionName,
+} from './repo-server.js';
