@@ -1,0 +1,10 @@
+/**
+ * The services the API server mounts, in one list. A new service adds its `ApiService` here (or
+ * is passed in `ApiServerDeps.services` by the composition root). See docs/server.md, "How to add
+ * a service".
+ */
+import type { ApiService } from './service.js';
+import { uiService } from './ui/routes.js';
+import { versionService } from './version/routes.js';
+
+export const defaultServices: readonly ApiService[] = [versionService, uiService];
