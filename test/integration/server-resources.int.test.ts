@@ -580,9 +580,7 @@ describe('argocd-server projects, repositories and clusters', () => {
         body: { project: '' },
       });
       assert.equal(moveOut.status, 403);
-      const current = (await srv.request('GET', path, { token: dev })).json<
-        Record<string, unknown>
-      >();
+      const current = (await srv.request('GET', path, { token: dev })).json();
       const rename = await srv.request('PUT', `${path}?updatedFields=name`, {
         token: dev,
         body: { ...current, name: 'renamed' },
