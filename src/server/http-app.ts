@@ -81,6 +81,12 @@ function parseJsonBody(text: string): unknown {
   }) as unknown;
 }
 
+/** `application/grpc` and `application/grpc+<codec>`, not gRPC-Web. */
+function isNativeGrpc(contentType: string | undefined): boolean {
+  const ct = (contentType ?? '').toLowerCase();
+  return ct.startsWith('application/grpc') && !ct.startsWith('application/grpc-web');
+}
+
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
@@ -131,6 +137,9 @@ export function createHttpApp(deps: HttpAppDeps): {
       ? {
           rewriteUrl: (req: IncomingMessage) => {
             const url = req.url ?? '/';
+            // native gRPC has no root path (its paths are fixed by the protos); gRPC-Web and
+            // Connect go through HTTP front ends and live under it like the REST API
+            if (isNativeGrpc(req.headers['content-type'])) return url;
             if (
               url === rootpath ||
               url.startsWith(`${rootpath}/`) ||
@@ -139,7 +148,10 @@ export function createHttpApp(deps: HttpAppDeps): {
               const rest = url.slice(rootpath.length);
               return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
             }
-            return '/api/__outside-rootpath__';
+            // outside the root path: nothing (gRPC-Web gets Unimplemented from the not-found handler)
+            return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/grpc')
+              ? '/__outside-rootpath__'
+              : '/api/__outside-rootpath__';
           },
         }
       : {}),
