@@ -56,7 +56,7 @@ function project(name: string): KubeObject {
         { name: 'ci', policies: [`p, proj:${name}:ci, applications, get, ${name}/*, allow`] },
       ],
     },
-  } as KubeObject;
+  };
 }
 
 function code(expected: Code): (e: unknown) => boolean {
@@ -72,7 +72,7 @@ function bytesOf(b: Uint8Array): string {
 }
 
 function json(s: Struct): JsonObject {
-  return toJson(StructSchema, s) as JsonObject;
+  return toJson(StructSchema, s);
 }
 
 describe('argocd-server gRPC, gRPC-Web and Connect', () => {
@@ -108,7 +108,7 @@ describe('argocd-server gRPC, gRPC-Web and Connect', () => {
             username: 'git-user',
             password: REPO_PASSWORD,
           },
-        } as KubeObject,
+        },
         {
           apiVersion: 'v1',
           kind: 'Secret',
@@ -124,7 +124,7 @@ describe('argocd-server gRPC, gRPC-Web and Connect', () => {
               tlsClientConfig: { insecure: false, keyData: CLUSTER_KEY },
             }),
           },
-        } as KubeObject,
+        },
       ],
     });
     const nodeOptions = { ca: srv.caPem };
@@ -246,7 +246,10 @@ describe('argocd-server gRPC, gRPC-Web and Connect', () => {
       );
       const all = await projects.list({}, { headers: { token: adminToken } });
       const names = all.items.map((p) => (p.metadata as JsonObject).name);
-      assert.ok(names.includes('team-a') && names.includes('team-b'), `${name}: ${String(names)}`);
+      assert.ok(
+        names.includes('team-a') && names.includes('team-b'),
+        `${name}: ${JSON.stringify(names)}`,
+      );
       const a = json(await projects.get({ name: 'team-a' }, { headers: { token: alice } }));
       assert.equal(a.kind, 'AppProject', name);
       assert.equal((a.metadata as JsonObject).name, 'team-a', name);
