@@ -193,7 +193,7 @@ export interface ServiceDeps {
     clientAddress: string,
     mode: 'required' | 'optional',
     logFields?: Readonly<Record<string, string>>,
-  ): Promise<{ readonly ctx: RequestContext; readonly renewed?: IssuedToken }>;
+  ): Promise<{ readonly ctx: RequestContext; readonly renewed?: Pick<IssuedToken, 'token'> }>;
 }
 
 /** A service: a name and its routes. */
