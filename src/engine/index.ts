@@ -112,9 +112,10 @@ export {
   type CompareResult,
   type ComparedResource,
   type CompareCondition,
+  type CompareCache,
 } from './compare/types.js';
 export { prepareDesired } from './compare/desired.js';
-export { compareAppState } from './compare/compare.js';
+export { compareAppState, createCompareCache } from './compare/compare.js';
 
 // sync/
 export {
