@@ -16,7 +16,6 @@ import {
   resolveShard,
 } from '../controller/index.js';
 import {
-  ConfigError,
   VERSION,
   bindOptions,
   controllerOptionSpecs,

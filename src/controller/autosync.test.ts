@@ -6,7 +6,17 @@ import {
   decideAutoSync,
   retryDelayMs,
   selfHealDelayMs,
+  type AutoSyncDecision,
 } from './index.js';
+
+/** Narrows a decision to the expected action (fails the test otherwise). */
+function expectAction<K extends AutoSyncDecision['action']>(
+  d: AutoSyncDecision,
+  k: K,
+): Extract<AutoSyncDecision, { action: K }> {
+  if (d.action !== k) assert.fail(`expected ${k}, got ${d.action}`);
+  return d as Extract<AutoSyncDecision, { action: K }>;
+}
 
 const SHA = 'a'.repeat(40);
 const source = { repoURL: 'https://git.example/apps', path: 'guestbook' };
@@ -42,7 +52,7 @@ const input = (a: Application, resources = outOfSync, now = 1_000_000) => ({
   selfHeal: DEFAULT_SELF_HEAL_BACKOFF,
 });
 
-function succeeded(finishedAt: string, attempts = 0): Application['status'] {
+function succeeded(finishedAt: string, attempts = 0): NonNullable<Application['status']> {
   return {
     operationState: {
       operation: { sync: { revision: SHA, autoHealAttemptsCount: attempts } },
@@ -56,11 +66,9 @@ function succeeded(finishedAt: string, attempts = 0): Application['status'] {
 
 describe('decideAutoSync', () => {
   it('syncs an OutOfSync app to the compared revision as "automated"', () => {
-    const d = decideAutoSync(input(app()));
-    assert.equal(d.action, 'sync');
-    if (d.action !== 'sync') return;
+    const d = expectAction(decideAutoSync(input(app())), 'sync');
     assert.equal(d.operation.sync?.revision, SHA);
-    assert.equal(d.operation.sync?.prune, true);
+    assert.equal(d.operation.sync.prune, true);
     assert.deepEqual(d.operation.initiatedBy, { automated: true });
   });
 
@@ -83,9 +91,11 @@ describe('decideAutoSync', () => {
 
   it('refuses a sync that would delete everything unless allowEmpty', () => {
     const all = [{ kind: 'ConfigMap', name: 'x', status: 'OutOfSync', requiresPruning: true }];
-    const d = decideAutoSync(input(app({ automated: { prune: true } }), all));
-    assert.equal(d.action, 'refuse');
-    assert.match(d.action === 'refuse' ? d.message : '', /auto-sync will wipe out all resources/);
+    const d = expectAction(
+      decideAutoSync(input(app({ automated: { prune: true } }), all)),
+      'refuse',
+    );
+    assert.match(d.message, /auto-sync will wipe out all resources/);
     assert.equal(
       decideAutoSync(input(app({ automated: { prune: true, allowEmpty: true } }), all)).action,
       'sync',
@@ -99,11 +109,10 @@ describe('decideAutoSync', () => {
 
   it('reports a failed earlier attempt of the same revision as a refusal', () => {
     const st = succeeded(new Date(0).toISOString());
-    if (st?.operationState)
+    if (st.operationState)
       st.operationState = { ...st.operationState, phase: 'Failed', message: 'boom' };
-    const d = decideAutoSync(input(app({ status: st })));
-    assert.equal(d.action, 'refuse');
-    assert.match(d.action === 'refuse' ? d.message : '', /Failed sync attempt to a+: boom/);
+    const d = expectAction(decideAutoSync(input(app({ status: st }))), 'refuse');
+    assert.match(d.message, /Failed sync attempt to a+: boom/);
   });
 
   it('self-heals after the backoff, syncing only the out-of-sync resources', () => {
@@ -112,14 +121,11 @@ describe('decideAutoSync', () => {
       automated: { prune: true, selfHeal: true },
       status: succeeded(new Date(finished).toISOString(), 1),
     });
-    const early = decideAutoSync(input(a, outOfSync, finished + 1000));
-    assert.equal(early.action, 'wait');
-    assert.equal(early.action === 'wait' ? early.delayMs : 0, 5000, '2 s × 3¹ after one attempt');
-    const d = decideAutoSync(input(a, outOfSync, finished + 6000));
-    assert.equal(d.action, 'sync');
-    if (d.action !== 'sync') return;
+    const early = expectAction(decideAutoSync(input(a, outOfSync, finished + 1000)), 'wait');
+    assert.equal(early.delayMs, 5000, '2 s × 3¹ after one attempt');
+    const d = expectAction(decideAutoSync(input(a, outOfSync, finished + 6000)), 'sync');
     assert.equal(d.operation.sync?.autoHealAttemptsCount, 2);
-    assert.deepEqual(d.operation.sync?.resources, [
+    assert.deepEqual(d.operation.sync.resources, [
       { kind: 'ConfigMap', name: 'a', namespace: 'apps' },
     ]);
   });

@@ -2,11 +2,7 @@
  * Status helpers: conditions with stable `lastTransitionTime`s (a condition that was already there
  * with the same type and message keeps its time), and the bounded revision history.
  */
-import type {
-  ApplicationCondition,
-  ApplicationStatus,
-  RevisionHistory,
-} from '../apis/index.js';
+import type { ApplicationCondition, ApplicationStatus, RevisionHistory } from '../apis/index.js';
 
 /** Argo CD's default `spec.revisionHistoryLimit`. */
 export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
@@ -33,7 +29,9 @@ export function mergeConditions(
       lastTransitionTime: old?.lastTransitionTime ?? nowIso,
     });
   }
-  out.sort((a, b) => (a.type === b.type ? a.message.localeCompare(b.message) : a.type < b.type ? -1 : 1));
+  out.sort((a, b) =>
+    a.type === b.type ? a.message.localeCompare(b.message) : a.type < b.type ? -1 : 1,
+  );
   return out.length > 0 ? out : undefined;
 }
 

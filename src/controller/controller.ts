@@ -168,7 +168,10 @@ const REFRESH_FIELDS = [
 ] as const;
 const OPERATION_FIELDS = ['operationState', 'history'] as const;
 
-function pick(status: ApplicationStatus | undefined, keys: readonly string[]): Record<string, unknown> {
+function pick(
+  status: ApplicationStatus | undefined,
+  keys: readonly string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!status) return out;
   const s = status as Record<string, unknown>;
@@ -363,7 +366,8 @@ export class ApplicationController {
     await this.registry.watchSecrets(this.o.client, this.namespace);
     this.projects.onChange((_e, p) => {
       for (const a of this.apps.list())
-        if (a.spec.project === p.metadata.name) this.requestRefresh(a.metadata.name ?? '', 'latest');
+        if (a.spec.project === p.metadata.name)
+          this.requestRefresh(a.metadata.name ?? '', 'latest');
     });
     await this.projects.start();
     this.apps.onChange((event, app, old) => {
@@ -423,7 +427,14 @@ export class ApplicationController {
     await this.start();
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
+      else
+        signal.addEventListener(
+          'abort',
+          () => {
+            resolve();
+          },
+          { once: true },
+        );
     });
     await this.stop();
   }
@@ -432,7 +443,8 @@ export class ApplicationController {
   requestRefresh(name: string, level: RefreshLevel, delayMs = 0): void {
     if (name === '') return;
     const cur = this.pendingLevel.get(name);
-    if (cur === undefined || LEVEL_ORDER[level] > LEVEL_ORDER[cur]) this.pendingLevel.set(name, level);
+    if (cur === undefined || LEVEL_ORDER[level] > LEVEL_ORDER[cur])
+      this.pendingLevel.set(name, level);
     if (delayMs > 0) this.refreshQueue.addAfter(name, delayMs);
     else this.refreshQueue.add(name);
   }
@@ -527,9 +539,15 @@ export class ApplicationController {
       if (s.reconciliationTimeoutMs > 0) {
         const due = this.nextFull.get(name);
         if (due === undefined)
-          this.nextFull.set(name, now + s.reconciliationTimeoutMs + this.random() * s.reconciliationJitterMs);
+          this.nextFull.set(
+            name,
+            now + s.reconciliationTimeoutMs + this.random() * s.reconciliationJitterMs,
+          );
         else if (due <= now) {
-          this.nextFull.set(name, now + s.reconciliationTimeoutMs + this.random() * s.reconciliationJitterMs);
+          this.nextFull.set(
+            name,
+            now + s.reconciliationTimeoutMs + this.random() * s.reconciliationJitterMs,
+          );
           this.requestRefresh(name, 'latest');
         }
       }
@@ -578,9 +596,7 @@ export class ApplicationController {
     if (this.replicas <= 1) return true;
     const c = this.clusterOf(app);
     // an app whose cluster is unknown is reported (InvalidSpecError) by shard 0
-    const shard = c
-      ? shardForCluster(c, this.replicas, this.algorithm, this.registry.list())
-      : 0;
+    const shard = c ? shardForCluster(c, this.replicas, this.algorithm, this.registry.list()) : 0;
     return shard === this.shard;
   }
 
@@ -700,7 +716,9 @@ export class ApplicationController {
 
   /** The manifests of the app's sources at the level asked (see RefreshLevel). */
   private async desiredManifests(app: Application, level: RefreshLevel): Promise<ManifestResult> {
-    const sources = getSources(app.spec).filter((src) => src.path !== undefined || src.chart !== undefined);
+    const sources = getSources(app.spec).filter(
+      (src) => src.path !== undefined || src.chart !== undefined,
+    );
     const appName = appInstanceName(
       { name: app.metadata.name ?? '', namespace: app.metadata.namespace },
       this.namespace,
@@ -710,7 +728,12 @@ export class ApplicationController {
     const results: ManifestResult[] = [];
     for (const src of sources) {
       let revision: string;
-      if (level === 'recent' && known && sources.length === 1 && jsonEqual(app.status?.sync?.comparedTo?.source, app.spec.source))
+      if (
+        level === 'recent' &&
+        known &&
+        sources.length === 1 &&
+        jsonEqual(app.status?.sync?.comparedTo?.source, app.spec.source)
+      )
         revision = known;
       else revision = await this.manifestSource.resolveRevision(src, level === 'hard');
       results.push(
@@ -734,7 +757,11 @@ export class ApplicationController {
     try {
       handle = await this.registry.acquire(s.cluster.server);
     } catch (err) {
-      this.halt(s, 'ComparisonError', `failed to connect to cluster ${s.cluster.server}: ${errorMessage(err)}`);
+      this.halt(
+        s,
+        'ComparisonError',
+        `failed to connect to cluster ${s.cluster.server}: ${errorMessage(err)}`,
+      );
       s.retry = true;
       return;
     }
@@ -752,7 +779,10 @@ export class ApplicationController {
   }
 
   /** Makes the cluster cache follow `kinds`; kinds that fail are retried after 10 s. */
-  private async ensureKinds(handle: ClusterHandle, kinds: readonly { group: string; kind: string }[]): Promise<void> {
+  private async ensureKinds(
+    handle: ClusterHandle,
+    kinds: readonly { group: string; kind: string }[],
+  ): Promise<void> {
     const server = handle.cluster.server;
     let attempts = this.kindAttempts.get(server);
     if (!attempts) {
@@ -782,7 +812,11 @@ export class ApplicationController {
   }
 
   /** Prepared desired state, cached per app + revision + manifest set + settings. */
-  private desiredFor(app: Application, manifests: ManifestResult, handle: ClusterHandle): DesiredState {
+  private desiredFor(
+    app: Application,
+    manifests: ManifestResult,
+    handle: ClusterHandle,
+  ): DesiredState {
     const name = app.metadata.name ?? '';
     const instance = appInstanceName({ name, namespace: app.metadata.namespace }, this.namespace);
     const key = JSON.stringify([
@@ -800,13 +834,19 @@ export class ApplicationController {
       tracking: { method: this.settings.trackingMethod, labelKey: this.settings.instanceLabelKey },
       destinationNamespace: app.spec.destination.namespace ?? '',
       resourceInfo: { isNamespaced: (g, k) => handle.cache.isNamespaced(g, k) },
-      ...(app.spec.ignoreDifferences ? { ignoreDifferences: compileIgnoreDifferences(app.spec.ignoreDifferences) } : {}),
+      ...(app.spec.ignoreDifferences
+        ? { ignoreDifferences: compileIgnoreDifferences(app.spec.ignoreDifferences) }
+        : {}),
     });
     this.desiredCache.set(name, { key, desired, source: manifests.objects });
     return desired;
   }
 
-  private liveFor(s: { handle: ClusterHandle; desired: DesiredState; app: Application }): KubeObject[] {
+  private liveFor(s: {
+    handle: ClusterHandle;
+    desired: DesiredState;
+    app: Application;
+  }): KubeObject[] {
     const cache = s.handle.cache;
     const name = s.app.metadata.name ?? '';
     const instance = appInstanceName({ name, namespace: s.app.metadata.namespace }, this.namespace);
@@ -814,7 +854,9 @@ export class ApplicationController {
     const out: KubeObject[] = [];
     const add = (o: KubeObject | undefined, k?: ResourceKey): void => {
       if (!o) return;
-      const ks = k ? formatResourceKey(k) : `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+      const ks = k
+        ? formatResourceKey(k)
+        : `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
       if (seen.has(ks)) return;
       seen.add(ks);
       out.push(o);
@@ -846,7 +888,8 @@ export class ApplicationController {
       })),
     );
     if (violations.length > 0) {
-      for (const v of violations) s.conditions.push({ type: 'InvalidSpecError', message: v.message });
+      for (const v of violations)
+        s.conditions.push({ type: 'InvalidSpecError', message: v.message });
       s.halted = true;
       return;
     }
@@ -950,15 +993,27 @@ export class ApplicationController {
     if (statusPatch !== undefined) this.emitStatusEvents(app, prev, next);
   }
 
-  private emitStatusEvents(app: Application, prev: ApplicationStatus, next: ApplicationStatus): void {
+  private emitStatusEvents(
+    app: Application,
+    prev: ApplicationStatus,
+    next: ApplicationStatus,
+  ): void {
     const ps = prev.sync?.status;
     const ns = next.sync?.status;
     if (ns !== undefined && ps !== ns)
-      void this.appEvent(app, EventReasons.ResourceUpdated, `Updated sync status: ${ps ?? ''} -> ${ns}`);
+      void this.appEvent(
+        app,
+        EventReasons.ResourceUpdated,
+        `Updated sync status: ${ps ?? ''} -> ${ns}`,
+      );
     const ph = prev.health?.status;
     const nh = next.health?.status;
     if (nh !== undefined && ph !== nh)
-      void this.appEvent(app, EventReasons.ResourceUpdated, `Updated health status: ${ph ?? ''} -> ${nh}`);
+      void this.appEvent(
+        app,
+        EventReasons.ResourceUpdated,
+        `Updated health status: ${ph ?? ''} -> ${nh}`,
+      );
   }
 
   private appEvent(
@@ -985,21 +1040,32 @@ export class ApplicationController {
   }
 
   /** Merge-patches an Application and records the answer in the store. */
-  private async patchApp(name: string, body: unknown, resourceVersion?: string): Promise<Application | undefined> {
+  private async patchApp(
+    name: string,
+    body: unknown,
+    resourceVersion?: string,
+  ): Promise<Application | undefined> {
     const patch =
       resourceVersion !== undefined
-        ? { ...(body as Record<string, unknown>), metadata: { ...((body as { metadata?: object }).metadata ?? {}), resourceVersion } }
+        ? {
+            ...(body as Record<string, unknown>),
+            metadata: { ...((body as { metadata?: object }).metadata ?? {}), resourceVersion },
+          }
         : body;
     try {
-      const res = await this.o.client.patch<KubeObject>({ ...APP_REF, namespace: this.namespace, name }, patch);
+      const res = await this.o.client.patch({ ...APP_REF, namespace: this.namespace, name }, patch);
       this.counters.statusPatches++;
       this.apps.observe(res);
       return this.apps.get(name);
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw new ControllerError('ERR_STATUS_PATCH', `failed to patch application ${name}: ${errorMessage(err)}`, {
-        cause: err,
-      });
+      throw new ControllerError(
+        'ERR_STATUS_PATCH',
+        `failed to patch application ${name}: ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -1031,8 +1097,7 @@ export class ApplicationController {
       await this.writeOperationState(app, current, { clearRetry: true });
       const initiated = app.operation.initiatedBy;
       const user = initiated?.automated ? 'automated sync' : (initiated?.username ?? '');
-      const target =
-        app.operation.sync?.revision ?? app.spec.source?.targetRevision ?? 'HEAD';
+      const target = app.operation.sync?.revision ?? app.spec.source?.targetRevision ?? 'HEAD';
       void this.appEvent(
         app,
         EventReasons.OperationStarted,
@@ -1076,7 +1141,10 @@ export class ApplicationController {
     const project = this.projects.get(app.spec.project);
     const cluster = this.clusterOf(app);
     if (!project)
-      return fail('Error', `Application referencing project ${app.spec.project} which does not exist`);
+      return fail(
+        'Error',
+        `Application referencing project ${app.spec.project} which does not exist`,
+      );
     if (!cluster) return fail('Error', 'the destination cluster has not been configured');
     const dest = {
       server: cluster.server,
@@ -1112,16 +1180,14 @@ export class ApplicationController {
         namespaced: handle.cache.isNamespaced(r.key.group, r.key.kind) ?? r.key.namespace !== '',
       })),
     );
-    if (violations.length > 0)
-      return fail('Failed', violations.map((v) => v.message).join('; '));
+    if (violations.length > 0) return fail('Failed', violations.map((v) => v.message).join('; '));
     const name = app.metadata.name ?? '';
     return this.syncRunner.round({
       app,
       operation: op,
       operationKey: `${state.startedAt}/${JSON.stringify(op)}`,
       revision: manifests.revision,
-      compare: () =>
-        compareAppState({ desired, live: this.liveFor({ handle, desired, app }) }),
+      compare: () => compareAppState({ desired, live: this.liveFor({ handle, desired, app }) }),
       live: (k) => handle.cache.get(k),
       applier: new KubeApplier(handle.client),
       concurrency: Math.max(1, this.o.kubectlParallelismLimit ?? 20),
@@ -1258,7 +1324,11 @@ export class ApplicationController {
       try {
         handle = await this.registry.acquire(cluster.server);
       } catch (err) {
-        throw new ControllerError('ERR_DELETION', `failed to delete the resources of application ${name}: ${errorMessage(err)}`, { cause: err });
+        throw new ControllerError(
+          'ERR_DELETION',
+          `failed to delete the resources of application ${name}: ${errorMessage(err)}`,
+          { cause: err },
+        );
       }
       this.subscribe(handle);
       const kinds = (app.status?.resources ?? [])
@@ -1304,7 +1374,7 @@ export class ApplicationController {
     const before = app.metadata.finalizers ?? [];
     const after = before.filter((f) => !remove.includes(f));
     try {
-      const res = await this.o.client.patch<KubeObject>({ ...APP_REF, namespace: this.namespace, name }, [
+      const res = await this.o.client.patch({ ...APP_REF, namespace: this.namespace, name }, [
         { op: 'test', path: '/metadata/finalizers', value: before },
         { op: 'replace', path: '/metadata/finalizers', value: after },
       ]);

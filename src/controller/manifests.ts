@@ -141,11 +141,14 @@ export class ManifestSource {
   /** repo server calls made (for tests and benchmarks) */
   readonly calls = { resolveRevision: 0, generateManifest: 0 };
 
-  constructor(
-    private readonly client: RepoServerClient,
-    private readonly creds: RepoCredentials,
-    private readonly o: ManifestSourceOptions = {},
-  ) {
+  private readonly client: RepoServerClient;
+  private readonly creds: RepoCredentials;
+  private readonly o: ManifestSourceOptions;
+
+  constructor(client: RepoServerClient, creds: RepoCredentials, o: ManifestSourceOptions = {}) {
+    this.client = client;
+    this.creds = creds;
+    this.o = o;
     this.now = o.now ?? Date.now;
     this.ttl = o.revisionTtlMs ?? 1_000;
     this.max = o.maxEntries ?? 10_000;
@@ -189,13 +192,7 @@ export class ManifestSource {
     ctx: { appName: string; namespace: string; hard?: boolean },
   ): Promise<ManifestResult> {
     const { targetRevision: _ignored, ...rest } = source;
-    const key = JSON.stringify([
-      revision,
-      rest,
-      ctx.appName,
-      ctx.namespace,
-      this.creds.generation,
-    ]);
+    const key = JSON.stringify([revision, rest, ctx.appName, ctx.namespace, this.creds.generation]);
     const hit = this.manifests.get(key);
     if (hit && !ctx.hard) {
       // least recently used order: move to the end

@@ -156,7 +156,9 @@ export async function listenControllerMetrics(
     }
     if (path === '/healthz') {
       const ok = healthy();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ok ? 'ok\n' : 'not ready\n');
       return;
     }
     res.writeHead(404).end();

@@ -186,7 +186,7 @@ describe('project rules: resource kinds', () => {
     const p = project({ namespaceResourceBlacklist: [{ group: '', kind: 'Secret' }] });
     const v = checkResourceKind(p, { group: '', kind: 'Secret', namespaced: true });
     assert.equal(v?.rule, 'namespaceResourceBlacklist');
-    assert.match(v?.message ?? '', /:Secret is in namespaceResourceBlacklist/);
+    assert.match(v.message, /:Secret is in namespaceResourceBlacklist/);
   });
 
   it('checks the namespace of each namespaced object against the destinations', () => {

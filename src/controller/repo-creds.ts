@@ -35,7 +35,7 @@ export class RepoCredentials {
     this.deleteSecret(name);
     let repo: Repository;
     try {
-      repo = repositoryFromSecret(secret as Parameters<typeof repositoryFromSecret>[0]);
+      repo = repositoryFromSecret(secret);
     } catch (err) {
       return err instanceof Error ? err.message : String(err);
     }
@@ -93,7 +93,7 @@ export class RepoCredentials {
     const ca = host !== undefined ? this.tlsCerts[host] : undefined;
     if (ca) out.tlsCaData = ca;
     if (this.knownHosts) out.sshKnownHosts = this.knownHosts;
-    return out as RepositoryInit;
+    return out;
   }
 }
 

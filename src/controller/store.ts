@@ -30,7 +30,10 @@ export class ObjectStore<T extends { metadata: { name?: string; resourceVersion?
   private readonly informer: Informer;
   private seen: Set<string> | undefined;
 
-  constructor(private readonly o: ObjectStoreOptions<T>) {
+  private readonly o: ObjectStoreOptions<T>;
+
+  constructor(o: ObjectStoreOptions<T>) {
+    this.o = o;
     this.informer = new Informer({
       client: o.client,
       resource: o.resource,

@@ -10,12 +10,7 @@
  * restart the operation is re-planned at the same revision and resumed with `restoreSyncState`:
  * finished tasks keep their result, running ones resume waiting, the rest run.
  */
-import type {
-  Application,
-  Operation,
-  ResourceResult,
-  OperationPhase,
-} from '../apis/index.js';
+import type { Application, Operation, ResourceResult, OperationPhase } from '../apis/index.js';
 import {
   planSync,
   restoreSyncState,
@@ -94,7 +89,10 @@ export class SyncRunner {
     const name = input.app.metadata.name ?? '';
     let r = this.running.get(name);
     if (!r || r.key !== input.operationKey) {
-      const plan = planSync(input.compare(), planOptions(input.app, input.operation, input.revision));
+      const plan = planSync(
+        input.compare(),
+        planOptions(input.app, input.operation, input.revision),
+      );
       const state =
         input.persisted && input.persisted.length > 0
           ? restoreSyncState(plan, input.persisted)
@@ -176,39 +174,35 @@ async function execute(
   actions: readonly SyncAction[],
   concurrency: number,
 ): Promise<SyncActionResult[]> {
-  return mapLimit(
-    actions,
-    Math.max(1, concurrency),
-    async (a): Promise<SyncActionResult> => {
-      try {
-        switch (a.type) {
-          case 'apply':
-            return toResult(
-              a.id,
-              a.options.replace
-                ? await applier.replace(a.object, { dryRun: a.dryRun })
-                : await applier.apply(a.object, { dryRun: a.dryRun, force: true }),
-            );
-          case 'create':
-            return toResult(a.id, await applier.create(a.object, { dryRun: a.dryRun }));
-          case 'delete':
-            return toResult(
-              a.id,
-              await applier.delete(
-                { ...a.key, version: a.version },
-                {
-                  propagationPolicy: a.propagationPolicy,
-                  dryRun: a.dryRun,
-                  ...(a.uid !== undefined ? { uid: a.uid } : {}),
-                },
-              ),
-            );
-        }
-      } catch (err) {
-        return { id: a.id, ok: false, message: errorMessage(err) };
+  return mapLimit(actions, Math.max(1, concurrency), async (a): Promise<SyncActionResult> => {
+    try {
+      switch (a.type) {
+        case 'apply':
+          return toResult(
+            a.id,
+            a.options.replace
+              ? await applier.replace(a.object, { dryRun: a.dryRun })
+              : await applier.apply(a.object, { dryRun: a.dryRun, force: true }),
+          );
+        case 'create':
+          return toResult(a.id, await applier.create(a.object, { dryRun: a.dryRun }));
+        case 'delete':
+          return toResult(
+            a.id,
+            await applier.delete(
+              { ...a.key, version: a.version },
+              {
+                propagationPolicy: a.propagationPolicy,
+                dryRun: a.dryRun,
+                ...(a.uid !== undefined ? { uid: a.uid } : {}),
+              },
+            ),
+          );
       }
-    },
-  );
+    } catch (err) {
+      return { id: a.id, ok: false, message: errorMessage(err) };
+    }
+  });
 }
 
 /** `fn` over `items` with at most `limit` running at once; results in input order. */
