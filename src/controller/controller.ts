@@ -214,6 +214,8 @@ export class ApplicationController {
   /** kinds each cluster cache was asked to watch (and failures, retried after a while) */
   private readonly kindAttempts = new Map<string, Map<string, number>>();
   private readonly subscribed = new Set<string>();
+  /** the cluster handles in use (API call accounting) */
+  private readonly handles = new Map<string, ClusterHandle>();
   private readonly replicas: number;
   private readonly shard: number;
   private readonly algorithm: ShardingAlgorithm;
@@ -447,6 +449,20 @@ export class ApplicationController {
       this.pendingLevel.set(name, level);
     if (delayMs > 0) this.refreshQueue.addAfter(name, delayMs);
     else this.refreshQueue.add(name);
+  }
+
+  /**
+   * Kubernetes API requests made so far by the control-plane client and the managed clusters'
+   * clients, watches excluded (a refresh served from the caches makes none).
+   */
+  apiCalls(): number {
+    const count = (c: KubeClient): number => {
+      const st = c.stats();
+      return st.total - st.watches;
+    };
+    let n = count(this.o.client);
+    for (const h of this.handles.values()) n += count(h.client);
+    return n;
   }
 
   /** The Applications as last seen (read-only). */
@@ -771,6 +787,7 @@ export class ApplicationController {
   }
 
   private subscribe(handle: ClusterHandle): void {
+    this.handles.set(handle.cluster.server, handle);
     if (this.subscribed.has(handle.cluster.server)) return;
     this.subscribed.add(handle.cluster.server);
     handle.cache.onResourceUpdated((_key, newObj, oldObj) => {
