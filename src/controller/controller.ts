@@ -74,7 +74,12 @@ import { appendHistory, isoSeconds, mergeConditions } from './conditions.js';
 import { ControllerError } from './errors.js';
 import { ManifestSource, type ManifestResult } from './manifests.js';
 import { registerControllerMetrics, type ControllerMetrics } from './metrics.js';
-import { checkApplicationSpec, checkResources, type ResolvedDestination } from './project.js';
+import {
+  checkApplicationSpec,
+  checkResources,
+  type ProjectViolation,
+  type ResolvedDestination,
+} from './project.js';
 import { WorkQueue, runWorkers } from './queue.js';
 import { RepoCredentials } from './repo-creds.js';
 import { shardForCluster, type ShardingAlgorithm } from './sharding.js';
@@ -211,6 +216,10 @@ export class ApplicationController {
   private readonly nextFull = new Map<string, number>();
   private readonly nextHard = new Map<string, number>();
   private readonly desiredCache = new Map<string, DesiredCacheEntry>();
+  private readonly violationCache = new WeakMap<
+    DesiredState,
+    { key: string; violations: readonly ProjectViolation[] }
+  >();
   /** kinds each cluster cache was asked to watch (and failures, retried after a while) */
   private readonly kindAttempts = new Map<string, Map<string, number>>();
   private readonly subscribed = new Set<string>();
@@ -859,6 +868,28 @@ export class ApplicationController {
     return desired;
   }
 
+  /** The project's resource rules for a desired state (cached per state, project version, destination). */
+  private resourceViolations(
+    project: AppProject,
+    dest: ResolvedDestination,
+    desired: DesiredState,
+    handle: ClusterHandle,
+  ): readonly ProjectViolation[] {
+    const key = `${project.metadata.name ?? ''}@${project.metadata.resourceVersion ?? ''}|${dest.server}|${dest.namespace}`;
+    const hit = this.violationCache.get(desired);
+    if (hit?.key === key) return hit.violations;
+    const violations = checkResources(
+      project,
+      dest,
+      desired.resources.map((r) => ({
+        ...r.key,
+        namespaced: handle.cache.isNamespaced(r.key.group, r.key.kind) ?? r.key.namespace !== '',
+      })),
+    );
+    this.violationCache.set(desired, { key, violations });
+    return violations;
+  }
+
   private liveFor(s: {
     handle: ClusterHandle;
     desired: DesiredState;
@@ -894,16 +925,16 @@ export class ApplicationController {
   private stepCompare(s: RefreshState): void {
     if (!s.handle || !s.manifests || !s.project || !s.dest) return;
     const handle = s.handle;
-    const desired = this.desiredFor(s.app, s.manifests, handle);
+    let desired: DesiredState;
+    try {
+      desired = this.desiredFor(s.app, s.manifests, handle);
+    } catch (err) {
+      // e.g. an ignoreDifferences rule the engine refuses, or a malformed manifest
+      this.halt(s, 'ComparisonError', `failed to prepare the desired state: ${errorMessage(err)}`);
+      return;
+    }
     s.desired = desired;
-    const violations = checkResources(
-      s.project,
-      s.dest,
-      desired.resources.map((r) => ({
-        ...r.key,
-        namespaced: handle.cache.isNamespaced(r.key.group, r.key.kind) ?? r.key.namespace !== '',
-      })),
-    );
+    const violations = this.resourceViolations(s.project, s.dest, desired, handle);
     if (violations.length > 0) {
       for (const v of violations)
         s.conditions.push({ type: 'InvalidSpecError', message: v.message });
@@ -991,11 +1022,9 @@ export class ApplicationController {
     const full = s.level !== 'recent' || !prev.reconciledAt;
     if (full) next.reconciledAt = nowIso;
     const changed = mergePatch(pick(prev, REFRESH_FIELDS), pick(next, REFRESH_FIELDS));
-    const observedOnly = changed === undefined;
-    if (!observedOnly) next.observedAt = nowIso;
-    const statusPatch = observedOnly
-      ? undefined
-      : mergePatch(pick(prev, REFRESH_FIELDS), pick(next, REFRESH_FIELDS));
+    // observedAt moves only with a real change (it would otherwise force a write every refresh)
+    const statusPatch =
+      changed === undefined ? undefined : { ...(changed as object), observedAt: nowIso };
     const name = app.metadata.name ?? '';
     const body: Record<string, unknown> = {};
     if (statusPatch !== undefined) body.status = statusPatch;
@@ -1189,14 +1218,7 @@ export class ApplicationController {
     this.subscribe(handle);
     await this.ensureKinds(handle, kindsOf(manifests.objects, app));
     const desired = this.desiredFor(app, manifests, handle);
-    const violations = checkResources(
-      project,
-      dest,
-      desired.resources.map((r) => ({
-        ...r.key,
-        namespaced: handle.cache.isNamespaced(r.key.group, r.key.kind) ?? r.key.namespace !== '',
-      })),
-    );
+    const violations = this.resourceViolations(project, dest, desired, handle);
     if (violations.length > 0) return fail('Failed', violations.map((v) => v.message).join('; '));
     const name = app.metadata.name ?? '';
     return this.syncRunner.round({
