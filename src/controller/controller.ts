@@ -499,7 +499,10 @@ export class ApplicationController {
         this.log('warn', 'ignoring an invalid argocd-cm setting', { key: p.key, error: p.message });
       if (before.filterDigest !== this.settings.filterDigest) {
         // the kinds a cache may follow changed: rebuild the caches with the new filter
-        for (const c of this.registry.list()) this.registry.upsert({ ...c });
+        for (const c of this.registry.list())
+          void this.registry.remove(c.server).then(() => {
+            this.registry.upsert(c);
+          });
       }
       if (
         before.reconciliationTimeoutMs !== this.settings.reconciliationTimeoutMs ||
@@ -1035,7 +1038,16 @@ export class ApplicationController {
       body.operation = s.startOperation;
     }
     if (Object.keys(body).length === 0) return;
-    await this.patchApp(name, body);
+    try {
+      // setting an operation must not replace one a user set meanwhile: guard it by resourceVersion
+      await this.patchApp(name, body, body.operation ? app.metadata.resourceVersion : undefined);
+    } catch (err) {
+      if (body.operation && err instanceof ControllerError && isConflict(err.cause)) {
+        this.requestRefresh(name, 'latest');
+        return;
+      }
+      throw err;
+    }
     if (statusPatch !== undefined) this.emitStatusEvents(app, prev, next);
   }
 
@@ -1161,10 +1173,13 @@ export class ApplicationController {
     }
     const result = await this.syncRound(fresh, current);
     if (result.phase === 'Running' || result.phase === 'Terminating') {
-      await this.writeOperationState(fresh, {
-        ...current,
+      // re-read: the API may have asked for termination while the round ran
+      const latest = this.apps.get(name) ?? fresh;
+      const st = latest.status?.operationState ?? current;
+      await this.writeOperationState(latest, {
+        ...st,
         message: result.message,
-        ...syncResultOf(fresh, current, result),
+        ...syncResultOf(latest, st, result),
       });
       this.operationQueue.addAfter(name, result.requeueAfterMs ?? 1_000);
       return;
