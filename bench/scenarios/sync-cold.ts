@@ -51,7 +51,12 @@ function appObjects(app: string): KubeObject[] {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: app },
-      spec: { selector: labels, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
+      // headless: the test API server's service IP range holds a few hundred addresses
+      spec: {
+        clusterIP: 'None',
+        selector: labels,
+        ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }],
+      },
     },
     {
       apiVersion: 'v1',
