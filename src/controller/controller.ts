@@ -89,8 +89,13 @@ import { ObjectStore } from './store.js';
 import { SyncRunner, type SyncStepResult } from './sync-runner.js';
 
 /** How much of the app a refresh re-reads (≈ Argo CD's CompareWith levels). */
-export type RefreshLevel = 'recent' | 'latest' | 'hard';
-const LEVEL_ORDER: Readonly<Record<RefreshLevel, number>> = { recent: 0, latest: 1, hard: 2 };
+export type RefreshLevel = 'recent' | 'latest' | 'resolve' | 'hard';
+const LEVEL_ORDER: Readonly<Record<RefreshLevel, number>> = {
+  recent: 0,
+  latest: 1,
+  resolve: 2,
+  hard: 3,
+};
 
 export interface ApplicationControllerOptions {
   /** the control-plane namespace (Applications, AppProjects, Secrets, ConfigMaps) */
@@ -531,7 +536,8 @@ export class ApplicationController {
       return;
     }
     const refresh = app.metadata.annotations?.[Annotations.refresh];
-    if (refresh !== undefined) this.requestRefresh(name, refresh === 'hard' ? 'hard' : 'latest');
+    // a requested refresh resolves the revision anew (Argo CD's CompareWithLatestForceResolve)
+    if (refresh !== undefined) this.requestRefresh(name, refresh === 'hard' ? 'hard' : 'resolve');
     if (event === 'added') {
       this.requestRefresh(name, 'latest');
     } else if (old && !jsonEqual(old.spec, app.spec)) this.requestRefresh(name, 'latest');
@@ -763,7 +769,11 @@ export class ApplicationController {
         jsonEqual(app.status?.sync?.comparedTo?.source, app.spec.source)
       )
         revision = known;
-      else revision = await this.manifestSource.resolveRevision(src, level === 'hard');
+      else
+        revision = await this.manifestSource.resolveRevision(
+          src,
+          level === 'hard' || level === 'resolve',
+        );
       results.push(
         await this.manifestSource.generate(src, revision, {
           appName,
