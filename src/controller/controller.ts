@@ -54,6 +54,7 @@ import {
   isNotFound,
   parseTrackingId,
   silentLog,
+  withSsaDefaults,
   type ClusterCacheOptions,
   type ClusterHandle,
   type KubeClient,
@@ -868,7 +869,8 @@ export class ApplicationController {
     ]);
     const hit = this.desiredCache.get(name);
     if (hit && hit.key === key && hit.source === manifests.objects) return hit.desired;
-    const desired = prepareDesired(manifests.objects, {
+    // compare what is applied: the protocol defaults server-side apply adds (see withSsaDefaults)
+    const desired = prepareDesired(manifests.objects.map(withSsaDefaults), {
       appInstanceName: instance,
       tracking: { method: this.settings.trackingMethod, labelKey: this.settings.instanceLabelKey },
       destinationNamespace: app.spec.destination.namespace ?? '',
