@@ -552,15 +552,20 @@ export class ApplicationController {
   private onLiveChange(newObj: KubeObject | undefined, oldObj: KubeObject | undefined): void {
     for (const obj of [newObj, oldObj]) {
       const id = obj?.metadata.annotations?.[Annotations.trackingId];
-      const app = id !== undefined ? parseTrackingId(id)?.appName : undefined;
+      const tracked = id !== undefined ? parseTrackingId(id)?.appName : undefined;
       const byLabel =
         this.settings.trackingMethod === 'label'
           ? obj?.metadata.labels?.[this.settings.instanceLabelKey]
           : undefined;
-      const name = app ?? byLabel;
-      if (name === undefined || !this.apps.get(name)) continue;
-      this.requestRefresh(name, 'recent');
-      if (isRunning(this.apps.get(name)?.status?.operationState)) this.operationQueue.add(name);
+      const name = tracked ?? byLabel;
+      const app = name === undefined ? undefined : this.apps.get(name);
+      if (name === undefined || !app) continue;
+      if (app.operation && isRunning(app.status?.operationState)) {
+        // a sync is changing the app's objects: drive the sync now, and coalesce the refreshes its
+        // many events would cause into one a second later (the sync's end refreshes anyway)
+        this.operationQueue.add(name);
+        this.requestRefresh(name, 'recent', 1_000);
+      } else this.requestRefresh(name, 'recent');
       return;
     }
   }
@@ -1164,7 +1169,8 @@ export class ApplicationController {
       };
       this.counters.operations++;
       this.syncRunner.forget(name);
-      await this.writeOperationState(app, current, { clearRetry: true });
+      // the Running state is written with the first round's progress (one write less per sync);
+      // an operation interrupted before that simply starts again
       const initiated = app.operation.initiatedBy;
       const user = initiated?.automated ? 'automated sync' : (initiated?.username ?? '');
       const target = app.operation.sync?.revision ?? app.spec.source?.targetRevision ?? 'HEAD';
@@ -1187,7 +1193,7 @@ export class ApplicationController {
     if (result.phase === 'Running' || result.phase === 'Terminating') {
       // re-read: the API may have asked for termination while the round ran
       const latest = this.apps.get(name) ?? fresh;
-      const st = latest.status?.operationState ?? current;
+      const st = sameOperation(latest.status?.operationState, current) ?? current;
       await this.writeOperationState(latest, {
         ...st,
         message: result.message,
@@ -1263,7 +1269,7 @@ export class ApplicationController {
       timeoutMs: this.o.syncTimeoutMs ?? 0,
       progress: async (r) => {
         const cur = this.apps.get(name) ?? app;
-        const st = cur.status?.operationState ?? state;
+        const st = sameOperation(cur.status?.operationState, state) ?? state;
         await this.writeOperationState(cur, {
           ...st,
           message: r.message,
@@ -1457,6 +1463,19 @@ const RETRY_AT_ANNOTATION = 'argocd-ts.argoproj.io/operation-retry-at';
 
 function isRunning(state: OperationState | undefined): state is OperationState {
   return state !== undefined && (state.phase === 'Running' || state.phase === 'Terminating');
+}
+
+/** The persisted state when it is the running state of the same operation (else undefined). */
+function sameOperation(
+  persisted: OperationState | undefined,
+  current: OperationState,
+): OperationState | undefined {
+  return persisted &&
+    isRunning(persisted) &&
+    persisted.startedAt === current.startedAt &&
+    jsonEqual(persisted.operation, current.operation)
+    ? persisted
+    : undefined;
 }
 
 function hasCredentials(c: Cluster): boolean {
