@@ -226,8 +226,16 @@ export class ApplicationController {
     DesiredState,
     { key: string; violations: readonly ProjectViolation[] }
   >();
-  /** kinds each cluster cache was asked to watch (and failures, retried after a while) */
-  private readonly kindAttempts = new Map<string, Map<string, number>>();
+  /** per cluster: kinds its cache follows and has listed, attempts in flight, failures */
+  private readonly kindState = new Map<
+    string,
+    {
+      cache: unknown;
+      ready: Set<string>;
+      pending: Map<string, Promise<boolean>>;
+      failedAt: Map<string, number>;
+    }
+  >();
   private readonly subscribed = new Set<string>();
   /** the cluster handles in use (API call accounting) */
   private readonly handles = new Map<string, ClusterHandle>();
@@ -325,7 +333,7 @@ export class ApplicationController {
           : connectionFromCluster(c),
       onChange: (server) => {
         this.subscribed.delete(server);
-        this.kindAttempts.delete(server);
+        this.kindState.delete(server);
         for (const a of this.apps.list()) this.requestRefresh(a.metadata.name ?? '', 'latest');
       },
       log: this.log,
@@ -811,7 +819,9 @@ export class ApplicationController {
     }
     s.handle = handle;
     this.subscribe(handle);
-    await this.ensureKinds(handle, kindsOf(s.manifests.objects, s.app));
+    if (!(await this.ensureKinds(handle, kindsOf(s.manifests.objects, s.app))))
+      // compare anyway (what is known), and come back once the kinds can be followed
+      s.retry = true;
   }
 
   private subscribe(handle: ClusterHandle): void {
@@ -823,37 +833,61 @@ export class ApplicationController {
     });
   }
 
-  /** Makes the cluster cache follow `kinds`; kinds that fail are retried after 10 s. */
+  /**
+   * Makes the cluster cache follow `kinds` and waits until each is listed (concurrent callers share
+   * one attempt per kind). Returns false when a kind could not be followed (not served yet,
+   * excluded, list failed): the caller retries later; a failed kind is tried again after 10 s.
+   */
   private async ensureKinds(
     handle: ClusterHandle,
     kinds: readonly { group: string; kind: string }[],
-  ): Promise<void> {
+  ): Promise<boolean> {
     const server = handle.cluster.server;
-    let attempts = this.kindAttempts.get(server);
-    if (!attempts) {
-      attempts = new Map();
-      this.kindAttempts.set(server, attempts);
+    let st = this.kindState.get(server);
+    if (!st || st.cache !== handle.cache) {
+      st = { cache: handle.cache, ready: new Set(), pending: new Map(), failedAt: new Map() };
+      this.kindState.set(server, st);
     }
+    const state = st;
     const now = this.now();
-    const todo = kinds.filter((k) => {
-      if (handle.cache.isWatching(k)) return false;
-      const last = attempts.get(`${k.group}/${k.kind}`);
-      return last === undefined || now - last > 10_000;
-    });
-    await Promise.all(
-      todo.map(async (k) => {
-        attempts.set(`${k.group}/${k.kind}`, now);
-        try {
-          await handle.cache.ensureWatching(k);
-        } catch (err) {
+    const waits: Promise<boolean>[] = [];
+    for (const k of kinds) {
+      const id = `${k.group}/${k.kind}`;
+      if (state.ready.has(id)) continue;
+      // excluded kinds are not followed (resource.exclusions): nothing to wait for
+      if (this.settings.filter.isExcluded(k.group, k.kind, server)) continue;
+      const pending = state.pending.get(id);
+      if (pending) {
+        waits.push(pending);
+        continue;
+      }
+      const failed = state.failedAt.get(id);
+      if (failed !== undefined && now - failed < 10_000) {
+        waits.push(Promise.resolve(false));
+        continue;
+      }
+      const attempt = handle.cache.ensureWatching(k).then(
+        () => {
+          state.ready.add(id);
+          state.failedAt.delete(id);
+          return true;
+        },
+        (err: unknown) => {
+          state.failedAt.set(id, this.now());
           this.log('debug', 'cannot watch a kind yet', {
             cluster: server,
             kind: `${k.kind}.${k.group}`,
             error: errorMessage(err),
           });
-        }
-      }),
-    );
+          return false;
+        },
+      );
+      const tracked = attempt.finally(() => state.pending.delete(id));
+      state.pending.set(id, tracked);
+      waits.push(tracked);
+    }
+    if (waits.length === 0) return true;
+    return (await Promise.all(waits)).every(Boolean);
   }
 
   /** Prepared desired state, cached per app + revision + manifest set + settings. */
