@@ -1371,37 +1371,51 @@ export class ApplicationController {
       message: result.message,
       finishedAt,
     };
-    const next: Record<string, unknown> = { ...prev, operationState: finalState };
-    if (result.phase === 'Succeeded' && op.sync?.dryRun !== true) {
-      next.history = appendHistory(
-        app.status,
-        {
-          revision: syncPart.syncResult?.revision ?? '',
-          deployedAt: finishedAt,
-          deployStartedAt: state.startedAt,
-          ...(app.spec.source ? { source: app.spec.source } : {}),
-          ...(app.spec.sources ? { sources: app.spec.sources } : {}),
-          ...(op.initiatedBy ? { initiatedBy: op.initiatedBy } : {}),
-        },
-        app.spec.revisionHistoryLimit,
-      );
-    }
-    const statusPatch = mergePatch(prev, next);
-    const body: Record<string, unknown> = {
-      ...(statusPatch !== undefined ? { status: statusPatch } : {}),
-      operation: null,
-    };
-    if (app.metadata.annotations?.[RETRY_AT_ANNOTATION] !== undefined)
-      body.metadata = { annotations: { [RETRY_AT_ANNOTATION]: null } };
-    try {
-      // the resourceVersion precondition keeps a new operation a user set meanwhile
-      await this.patchApp(name, body, app.metadata.resourceVersion);
-    } catch (err) {
-      if (err instanceof ControllerError && isConflict(err.cause)) {
-        this.operationQueue.add(name);
-        return;
+    let cur = app;
+    for (let attempt = 0; ; attempt++) {
+      const base = pick(cur.status, OPERATION_FIELDS);
+      const next: Record<string, unknown> = { ...base, operationState: finalState };
+      if (result.phase === 'Succeeded' && op.sync?.dryRun !== true) {
+        next.history = appendHistory(
+          cur.status,
+          {
+            revision: syncPart.syncResult?.revision ?? '',
+            deployedAt: finishedAt,
+            deployStartedAt: state.startedAt,
+            ...(cur.spec.source ? { source: cur.spec.source } : {}),
+            ...(cur.spec.sources ? { sources: cur.spec.sources } : {}),
+            ...(op.initiatedBy ? { initiatedBy: op.initiatedBy } : {}),
+          },
+          cur.spec.revisionHistoryLimit,
+        );
       }
-      throw err;
+      const statusPatch = mergePatch(base, next);
+      const body: Record<string, unknown> = {
+        ...(statusPatch !== undefined ? { status: statusPatch } : {}),
+        operation: null,
+      };
+      if (cur.metadata.annotations?.[RETRY_AT_ANNOTATION] !== undefined)
+        body.metadata = { annotations: { [RETRY_AT_ANNOTATION]: null } };
+      try {
+        // the resourceVersion precondition keeps a new operation a user set meanwhile
+        await this.patchApp(name, body, cur.metadata.resourceVersion);
+        break;
+      } catch (err) {
+        if (!(err instanceof ControllerError && isConflict(err.cause))) throw err;
+        // someone else wrote the app (often our own refresh): re-read it and finish this
+        // operation again, unless a new operation replaced it
+        const latest = await this.o.client.get({
+          ...APP_REF,
+          namespace: this.namespace,
+          name,
+        });
+        this.apps.observe(latest);
+        cur = this.apps.get(name) ?? cur;
+        if (attempt >= 4 || !jsonEqual(cur.operation, op)) {
+          this.operationQueue.add(name);
+          return;
+        }
+      }
     }
     this.metrics?.countSync(app, result.phase);
     const rev = syncPart.syncResult?.revision ?? '';
