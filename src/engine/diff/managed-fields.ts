@@ -1,0 +1,190 @@
+/**
+ * Server-side apply ownership (`metadata.managedFields[].fieldsV1`): a field our field manager
+ * applied before that desired no longer has will be removed by the next apply, so the object is
+ * out of sync (≈ the removal half of gitops-engine's server-side diff, computed locally). The same
+ * walk strips fields owned by `managedFieldsManagers` from desired for `ignoreDifferences`.
+ *
+ * fieldsV1 keys: `f:<field>`, `k:<json of key fields>` (map-list element), `v:<json value>`
+ * (set-list element), `i:<index>` (not produced for applied lists; skipped), `.` (the node itself).
+ */
+import { isRecord } from '../../lib/index.js';
+import type { JsonPath } from './json-pointer.js';
+import { serverMetadataFields } from './normalize.js';
+
+type FieldSet = Record<string, unknown>;
+
+const keyCache = new Map<string, unknown>();
+const KEY_CACHE_MAX = 10_000;
+
+/** Parses a `k:`/`v:` key (memoised: the same keys recur across objects and refreshes). */
+function parseKey(s: string): unknown {
+  const hit = keyCache.get(s);
+  if (hit !== undefined || keyCache.has(s)) return hit;
+  let v: unknown;
+  try {
+    v = JSON.parse(s);
+  } catch {
+    // a malformed key in server data: match nothing rather than throw (the object still compares)
+    v = Symbol.for('argocd-ts.unparsable-key');
+  }
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+  keyCache.set(s, v);
+  return v;
+}
+
+const keyDefaults: Readonly<Record<string, unknown>> = { protocol: 'TCP' };
+
+function looseEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (
+    (typeof a === 'number' && typeof b === 'string') ||
+    (typeof a === 'string' && typeof b === 'number')
+  ) {
+    return String(a) === String(b);
+  }
+  return false;
+}
+
+function matchesKey(el: unknown, key: unknown): boolean {
+  if (!isRecord(el) || !isRecord(key)) return false;
+  for (const f of Object.keys(key)) {
+    const want = key[f];
+    const got = el[f] ?? keyDefaults[f];
+    if (!looseEqual(got, want)) return false;
+  }
+  return true;
+}
+
+function findKey(list: readonly unknown[], key: unknown): number {
+  for (let i = 0; i < list.length; i++) if (matchesKey(list[i], key)) return i;
+  return -1;
+}
+
+function findValue(list: readonly unknown[], value: unknown): number {
+  for (let i = 0; i < list.length; i++) if (looseEqual(list[i], value)) return i;
+  return -1;
+}
+
+function isLeaf(node: unknown): boolean {
+  if (!isRecord(node)) return true;
+  for (const k in node) if (k !== '.') return false;
+  return true;
+}
+
+/** The fieldsV1 sets of `managers` (Apply or Update operations) in a live object. */
+export function fieldSetsOf(
+  live: { readonly metadata: { readonly managedFields?: readonly unknown[] } },
+  managers: readonly string[],
+  applyOnly: boolean,
+): FieldSet[] {
+  const mf = live.metadata.managedFields;
+  if (mf === undefined) return [];
+  const out: FieldSet[] = [];
+  for (const e of mf) {
+    if (!isRecord(e) || typeof e.manager !== 'string' || !managers.includes(e.manager)) continue;
+    if (applyOnly && e.operation !== 'Apply') continue;
+    if (isRecord(e.fieldsV1)) out.push(e.fieldsV1);
+  }
+  return out;
+}
+
+function skipTopLevel(path: JsonPath, name: string, extraSkip: ReadonlySet<string>): boolean {
+  if (path.length === 0) return name === 'status' || extraSkip.has(name);
+  if (path.length === 1 && path[0] === 'metadata') return serverMetadataFields.has(name);
+  return false;
+}
+
+/**
+ * Live paths of fields owned in `set` that desired lacks (the next apply would remove them).
+ * `stopAtFirst` returns after one hit (fast path). `extraSkip` lists top-level fields never
+ * considered (e.g. `rules` of aggregated roles).
+ */
+export function ownedButDropped(
+  set: FieldSet,
+  desired: unknown,
+  live: unknown,
+  stopAtFirst: boolean,
+  extraSkip: ReadonlySet<string> = new Set(),
+): JsonPath[] {
+  const out: JsonPath[] = [];
+  const path: (string | number)[] = [];
+  const walk = (node: FieldSet, d: unknown, l: unknown): boolean => {
+    for (const k in node) {
+      if (k === '.') continue;
+      const child = node[k];
+      const tag = k.slice(0, 2);
+      if (tag === 'f:') {
+        const name = k.slice(2);
+        if (!isRecord(l) || l[name] === undefined || l[name] === null) continue;
+        if (skipTopLevel(path, name, extraSkip)) continue;
+        const dv = isRecord(d) ? d[name] : undefined;
+        if (dv === undefined || dv === null) {
+          out.push([...path, name]);
+          if (stopAtFirst) return true;
+          continue;
+        }
+        if (!isLeaf(child) && isRecord(child)) {
+          path.push(name);
+          const stop = walk(child, dv, l[name]);
+          path.pop();
+          if (stop) return true;
+        }
+      } else if (tag === 'k:' || tag === 'v:') {
+        if (!Array.isArray(l)) continue;
+        const key = parseKey(k.slice(2));
+        const li = tag === 'k:' ? findKey(l, key) : findValue(l, key);
+        if (li < 0) continue;
+        const di = Array.isArray(d) ? (tag === 'k:' ? findKey(d, key) : findValue(d, key)) : -1;
+        if (di < 0) {
+          out.push([...path, li]);
+          if (stopAtFirst) return true;
+          continue;
+        }
+        if (tag === 'k:' && !isLeaf(child) && isRecord(child)) {
+          path.push(li);
+          const stop = walk(child, (d as unknown[])[di], l[li]);
+          path.pop();
+          if (stop) return true;
+        }
+      }
+    }
+    return false;
+  };
+  walk(set, desired, live);
+  return out;
+}
+
+/**
+ * Removes from `desired` (in place) every field owned in `set` whose node is a leaf, and list
+ * elements owned as a whole: what `managedFieldsManagers` ignores.
+ */
+export function stripOwned(set: FieldSet, desired: unknown): void {
+  const walk = (node: FieldSet, d: unknown): void => {
+    if (isRecord(d)) {
+      for (const k in node) {
+        if (!k.startsWith('f:')) continue;
+        const name = k.slice(2);
+        if (!(name in d)) continue;
+        const child = node[k];
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing a field another manager owns from our own copy
+        if (isLeaf(child)) delete d[name];
+        else if (isRecord(child)) walk(child, d[name]);
+      }
+    } else if (Array.isArray(d)) {
+      const drop: number[] = [];
+      for (const k in node) {
+        const tag = k.slice(0, 2);
+        if (tag !== 'k:' && tag !== 'v:') continue;
+        const key = parseKey(k.slice(2));
+        const di = tag === 'k:' ? findKey(d, key) : findValue(d, key);
+        if (di < 0) continue;
+        const child = node[k];
+        if (tag === 'v:' || isLeaf(child)) drop.push(di);
+        else if (isRecord(child)) walk(child, d[di]);
+      }
+      drop.sort((a, b) => b - a);
+      for (const i of drop) d.splice(i, 1);
+    }
+  };
+  walk(set, desired);
+}
