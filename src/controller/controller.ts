@@ -74,7 +74,7 @@ import { appendHistory, isoSeconds, mergeConditions } from './conditions.js';
 import { ControllerError } from './errors.js';
 import { ManifestSource, type ManifestResult } from './manifests.js';
 import { registerControllerMetrics, type ControllerMetrics } from './metrics.js';
-import { checkApplicationSpec, checkResources, type ResolvedDestination } from './project.js';
+import { checkApplicationSpec, checkResources, type ResolvedDestination } from '../engine/index.js';
 import { WorkQueue, runWorkers } from './queue.js';
 import { RepoCredentials } from './repo-creds.js';
 import { shardForCluster, type ShardingAlgorithm } from './sharding.js';
