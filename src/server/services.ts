@@ -3,8 +3,14 @@
  * is passed in `ApiServerDeps.services` by the composition root). See docs/server.md, "How to add
  * a service".
  */
+import { applicationSetsService, applicationsService } from './applications/routes.js';
 import type { ApiService } from './service.js';
 import { uiService } from './ui/routes.js';
 import { versionService } from './version/routes.js';
 
-export const defaultServices: readonly ApiService[] = [versionService, uiService];
+export const defaultServices: readonly ApiService[] = [
+  versionService,
+  uiService,
+  applicationsService,
+  applicationSetsService,
+];
