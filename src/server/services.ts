@@ -5,6 +5,7 @@
  */
 import { applicationSetsService, applicationsService } from './applications/routes.js';
 import type { ApiService } from './service.js';
+import { streamService } from './stream/routes.js';
 import { uiService } from './ui/routes.js';
 import { versionService } from './version/routes.js';
 
@@ -13,4 +14,5 @@ export const defaultServices: readonly ApiService[] = [
   uiService,
   applicationsService,
   applicationSetsService,
+  streamService,
 ];
