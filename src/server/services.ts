@@ -8,6 +8,7 @@ import type { ApiService } from './service.js';
 import { streamService } from './stream/routes.js';
 import { uiService } from './ui/routes.js';
 import { versionService } from './version/routes.js';
+import { webhookService } from './webhook/routes.js';
 
 export const defaultServices: readonly ApiService[] = [
   versionService,
@@ -15,4 +16,5 @@ export const defaultServices: readonly ApiService[] = [
   applicationsService,
   applicationSetsService,
   streamService,
+  webhookService,
 ];
