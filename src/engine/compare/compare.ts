@@ -184,6 +184,7 @@ export function compareAppState(input: CompareInput): CompareResult {
     items,
     conditions,
     images: [...images].sort(),
+    ignoreDifferences: settings.ignore,
   };
 }
 

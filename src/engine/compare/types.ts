@@ -113,4 +113,6 @@ export interface CompareResult {
   readonly conditions: readonly CompareCondition[];
   /** container images of live workloads (`status.summary.images`), sorted, unique */
   readonly images: readonly string[];
+  /** the ignore rules the comparison used (the planner needs them for `RespectIgnoreDifferences`) */
+  readonly ignoreDifferences: IgnoreDifferences;
 }

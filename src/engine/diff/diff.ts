@@ -84,7 +84,8 @@ export function compareToLive(
   if (subset || wantDifferences) {
     const ownSets = fieldSetsOf(live, [opts.fieldManager], true);
     for (const s of ownSets) {
-      removals.push(...ownedButDropped(s, desired, live, !wantDifferences && !ignoring, extraSkip));
+      // against the unstripped desired: a field ignored for another manager is not dropped
+      removals.push(...ownedButDropped(s, d, live, !wantDifferences && !ignoring, extraSkip));
     }
     if (removals.length > 0 && ignoring) {
       const ignored = opts.ignore.pathsIn(key, live);

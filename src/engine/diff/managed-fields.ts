@@ -94,6 +94,92 @@ function skipTopLevel(path: JsonPath, name: string, extraSkip: ReadonlySet<strin
   return false;
 }
 
+/** A fieldsV1 set in a form that is cheap to walk (compiled once per set object). */
+interface CompiledSet {
+  /** `f:` children: name, compiled child or undefined for leaves */
+  readonly fields: readonly (readonly [string, CompiledSet | undefined])[];
+  /** `k:`/`v:` children: parsed key, whether it is a value (`v:`), compiled child or undefined */
+  readonly elements: readonly (readonly [unknown, boolean, CompiledSet | undefined])[];
+}
+
+const compiledSets = new WeakMap<object, CompiledSet>();
+
+function compileSet(node: FieldSet): CompiledSet {
+  const hit = compiledSets.get(node);
+  if (hit !== undefined) return hit;
+  const fields: [string, CompiledSet | undefined][] = [];
+  const elements: [unknown, boolean, CompiledSet | undefined][] = [];
+  for (const k of Object.keys(node)) {
+    if (k.length < 2 || k[1] !== ':') continue;
+    const child = node[k];
+    const sub = isRecord(child) && !isLeaf(child) ? compileSet(child) : undefined;
+    const tag = k[0];
+    if (tag === 'f') fields.push([k.slice(2), sub]);
+    else if (tag === 'k') elements.push([parseKey(k.slice(2)), false, sub]);
+    else if (tag === 'v') elements.push([parseKey(k.slice(2)), true, undefined]);
+  }
+  const out: CompiledSet = { fields, elements };
+  compiledSets.set(node, out);
+  return out;
+}
+
+interface WalkState {
+  readonly out: JsonPath[];
+  readonly path: (string | number)[];
+  readonly stopAtFirst: boolean;
+  readonly extraSkip: ReadonlySet<string>;
+}
+
+function asRecord(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+/** Returns true to stop (first hit found and `stopAtFirst`). */
+function walkOwned(node: CompiledSet, d: unknown, l: unknown, st: WalkState): boolean {
+  const lrec = asRecord(l);
+  if (lrec !== undefined && node.fields.length > 0) {
+    const drec = asRecord(d);
+    for (const [name, sub] of node.fields) {
+      const lv = lrec[name];
+      if (lv === undefined || lv === null) continue;
+      if (st.path.length < 2 && skipTopLevel(st.path, name, st.extraSkip)) continue;
+      const dv = drec?.[name];
+      if (dv === undefined || dv === null) {
+        st.out.push([...st.path, name]);
+        if (st.stopAtFirst) return true;
+        continue;
+      }
+      if (sub !== undefined) {
+        st.path.push(name);
+        const stop = walkOwned(sub, dv, lv, st);
+        st.path.pop();
+        if (stop) return true;
+      }
+    }
+  }
+  if (Array.isArray(l) && node.elements.length > 0) {
+    for (const [key, isValue, sub] of node.elements) {
+      const li = isValue ? findValue(l, key) : findKey(l, key);
+      if (li < 0) continue;
+      const di = Array.isArray(d) ? (isValue ? findValue(d, key) : findKey(d, key)) : -1;
+      if (di < 0) {
+        st.out.push([...st.path, li]);
+        if (st.stopAtFirst) return true;
+        continue;
+      }
+      if (sub !== undefined) {
+        st.path.push(li);
+        const stop = walkOwned(sub, (d as unknown[])[di], l[li], st);
+        st.path.pop();
+        if (stop) return true;
+      }
+    }
+  }
+  return false;
+}
+
 /**
  * Live paths of fields owned in `set` that desired lacks (the next apply would remove them).
  * `stopAtFirst` returns after one hit (fast path). `extraSkip` lists top-level fields never
@@ -106,52 +192,9 @@ export function ownedButDropped(
   stopAtFirst: boolean,
   extraSkip: ReadonlySet<string> = new Set(),
 ): JsonPath[] {
-  const out: JsonPath[] = [];
-  const path: (string | number)[] = [];
-  const walk = (node: FieldSet, d: unknown, l: unknown): boolean => {
-    for (const k in node) {
-      if (k === '.') continue;
-      const child = node[k];
-      const tag = k.slice(0, 2);
-      if (tag === 'f:') {
-        const name = k.slice(2);
-        if (!isRecord(l) || l[name] === undefined || l[name] === null) continue;
-        if (skipTopLevel(path, name, extraSkip)) continue;
-        const dv = isRecord(d) ? d[name] : undefined;
-        if (dv === undefined || dv === null) {
-          out.push([...path, name]);
-          if (stopAtFirst) return true;
-          continue;
-        }
-        if (!isLeaf(child) && isRecord(child)) {
-          path.push(name);
-          const stop = walk(child, dv, l[name]);
-          path.pop();
-          if (stop) return true;
-        }
-      } else if (tag === 'k:' || tag === 'v:') {
-        if (!Array.isArray(l)) continue;
-        const key = parseKey(k.slice(2));
-        const li = tag === 'k:' ? findKey(l, key) : findValue(l, key);
-        if (li < 0) continue;
-        const di = Array.isArray(d) ? (tag === 'k:' ? findKey(d, key) : findValue(d, key)) : -1;
-        if (di < 0) {
-          out.push([...path, li]);
-          if (stopAtFirst) return true;
-          continue;
-        }
-        if (tag === 'k:' && !isLeaf(child) && isRecord(child)) {
-          path.push(li);
-          const stop = walk(child, (d as unknown[])[di], l[li]);
-          path.pop();
-          if (stop) return true;
-        }
-      }
-    }
-    return false;
-  };
-  walk(set, desired, live);
-  return out;
+  const st: WalkState = { out: [], path: [], stopAtFirst, extraSkip };
+  walkOwned(compileSet(set), desired, live, st);
+  return st.out;
 }
 
 /**

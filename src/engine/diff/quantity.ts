@@ -62,8 +62,28 @@ function scale(q: Quantity, e10: number, e2: number): bigint {
   return q.m * 10n ** BigInt(q.e10 - e10) * 2n ** BigInt(q.e2 - e2);
 }
 
-/** Whether two values are the same quantity; false when either is not a quantity. */
+const memo = new Map<string, boolean>();
+const MEMO_MAX = 10_000;
+
+/**
+ * Whether two values are the same quantity; false when either is not a quantity. Answers are
+ * memoised (bounded): git keeps `1000m` while the API server answers `1`, so the same pairs come
+ * back on every refresh.
+ */
 export function quantitiesEqual(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'string' || typeof b !== 'string' || a.length > 64 || b.length > 64) {
+    return computeEqual(a, b);
+  }
+  const k = `${a}\u0000${b}`;
+  const hit = memo.get(k);
+  if (hit !== undefined) return hit;
+  const r = computeEqual(a, b);
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(k, r);
+  return r;
+}
+
+function computeEqual(a: unknown, b: unknown): boolean {
   const qa = parseQuantity(a);
   if (qa === undefined) return false;
   const qb = parseQuantity(b);

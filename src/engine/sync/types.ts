@@ -8,6 +8,7 @@ import type {
   SyncOperationResource,
   SyncPhase,
 } from '../../apis/index.js';
+import type { HealthOptions } from '../health/types.js';
 import type { ResourceKey } from '../resource/key.js';
 
 /** `PrunePropagationPolicy=` sync option values (lower-case, as Argo CD writes them). */
@@ -252,6 +253,8 @@ export interface SyncStepInput {
 export interface SyncRunOptions {
   /** fail the operation when it runs longer (needs `nowMs` in inputs; `--sync-timeout`, 0 = never) */
   readonly timeoutMs?: number;
+  /** health checks for waves and hooks (the same override as the comparison's) */
+  readonly health?: HealthOptions;
 }
 
 /** What `stepSync` returns. */
