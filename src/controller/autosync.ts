@@ -18,6 +18,7 @@ import type {
   SyncOperationResource,
 } from '../apis/index.js';
 import { parseDuration } from '../lib/index.js';
+import { jsonEqual } from './status-patch.js';
 
 export interface SelfHealBackoff {
   /** `--self-heal-timeout-seconds` (ms); when > 0 a fixed delay replaces the backoff */
@@ -64,9 +65,7 @@ function isAutomated(app: Application): boolean {
 function sameSource(app: Application): boolean {
   const st = app.status?.operationState?.syncResult;
   if (!st) return false;
-  const want = JSON.stringify(app.spec.source ?? app.spec.sources ?? null);
-  const had = JSON.stringify(st.source ?? st.sources ?? null);
-  return want === had;
+  return jsonEqual(app.spec.source ?? app.spec.sources ?? null, st.source ?? st.sources ?? null);
 }
 
 function keyOf(r: ResourceStatus): SyncOperationResource {

@@ -74,7 +74,12 @@ import { appendHistory, isoSeconds, mergeConditions } from './conditions.js';
 import { ControllerError } from './errors.js';
 import { ManifestSource, type ManifestResult } from './manifests.js';
 import { registerControllerMetrics, type ControllerMetrics } from './metrics.js';
-import { checkApplicationSpec, checkResources, type ResolvedDestination } from '../engine/index.js';
+import {
+  checkApplicationSpec,
+  checkResources,
+  type ProjectViolation,
+  type ResolvedDestination,
+} from '../engine/index.js';
 import { WorkQueue, runWorkers } from './queue.js';
 import { RepoCredentials } from './repo-creds.js';
 import { shardForCluster, type ShardingAlgorithm } from './sharding.js';
@@ -211,9 +216,15 @@ export class ApplicationController {
   private readonly nextFull = new Map<string, number>();
   private readonly nextHard = new Map<string, number>();
   private readonly desiredCache = new Map<string, DesiredCacheEntry>();
+  private readonly violationCache = new WeakMap<
+    DesiredState,
+    { key: string; violations: readonly ProjectViolation[] }
+  >();
   /** kinds each cluster cache was asked to watch (and failures, retried after a while) */
   private readonly kindAttempts = new Map<string, Map<string, number>>();
   private readonly subscribed = new Set<string>();
+  /** the cluster handles in use (API call accounting) */
+  private readonly handles = new Map<string, ClusterHandle>();
   private readonly replicas: number;
   private readonly shard: number;
   private readonly algorithm: ShardingAlgorithm;
@@ -449,6 +460,20 @@ export class ApplicationController {
     else this.refreshQueue.add(name);
   }
 
+  /**
+   * Kubernetes API requests made so far by the control-plane client and the managed clusters'
+   * clients, watches excluded (a refresh served from the caches makes none).
+   */
+  apiCalls(): number {
+    const count = (c: KubeClient): number => {
+      const st = c.stats();
+      return st.total - st.watches;
+    };
+    let n = count(this.o.client);
+    for (const h of this.handles.values()) n += count(h.client);
+    return n;
+  }
+
   /** The Applications as last seen (read-only). */
   listApps(): Application[] {
     return this.apps.list();
@@ -474,7 +499,10 @@ export class ApplicationController {
         this.log('warn', 'ignoring an invalid argocd-cm setting', { key: p.key, error: p.message });
       if (before.filterDigest !== this.settings.filterDigest) {
         // the kinds a cache may follow changed: rebuild the caches with the new filter
-        for (const c of this.registry.list()) this.registry.upsert({ ...c });
+        for (const c of this.registry.list())
+          void this.registry.remove(c.server).then(() => {
+            this.registry.upsert(c);
+          });
       }
       if (
         before.reconciliationTimeoutMs !== this.settings.reconciliationTimeoutMs ||
@@ -771,6 +799,7 @@ export class ApplicationController {
   }
 
   private subscribe(handle: ClusterHandle): void {
+    this.handles.set(handle.cluster.server, handle);
     if (this.subscribed.has(handle.cluster.server)) return;
     this.subscribed.add(handle.cluster.server);
     handle.cache.onResourceUpdated((_key, newObj, oldObj) => {
@@ -842,6 +871,28 @@ export class ApplicationController {
     return desired;
   }
 
+  /** The project's resource rules for a desired state (cached per state, project version, destination). */
+  private resourceViolations(
+    project: AppProject,
+    dest: ResolvedDestination,
+    desired: DesiredState,
+    handle: ClusterHandle,
+  ): readonly ProjectViolation[] {
+    const key = `${project.metadata.name ?? ''}@${project.metadata.resourceVersion ?? ''}|${dest.server}|${dest.namespace}`;
+    const hit = this.violationCache.get(desired);
+    if (hit?.key === key) return hit.violations;
+    const violations = checkResources(
+      project,
+      dest,
+      desired.resources.map((r) => ({
+        ...r.key,
+        namespaced: handle.cache.isNamespaced(r.key.group, r.key.kind) ?? r.key.namespace !== '',
+      })),
+    );
+    this.violationCache.set(desired, { key, violations });
+    return violations;
+  }
+
   private liveFor(s: {
     handle: ClusterHandle;
     desired: DesiredState;
@@ -877,16 +928,16 @@ export class ApplicationController {
   private stepCompare(s: RefreshState): void {
     if (!s.handle || !s.manifests || !s.project || !s.dest) return;
     const handle = s.handle;
-    const desired = this.desiredFor(s.app, s.manifests, handle);
+    let desired: DesiredState;
+    try {
+      desired = this.desiredFor(s.app, s.manifests, handle);
+    } catch (err) {
+      // e.g. an ignoreDifferences rule the engine refuses, or a malformed manifest
+      this.halt(s, 'ComparisonError', `failed to prepare the desired state: ${errorMessage(err)}`);
+      return;
+    }
     s.desired = desired;
-    const violations = checkResources(
-      s.project,
-      s.dest,
-      desired.resources.map((r) => ({
-        ...r.key,
-        namespaced: handle.cache.isNamespaced(r.key.group, r.key.kind) ?? r.key.namespace !== '',
-      })),
-    );
+    const violations = this.resourceViolations(s.project, s.dest, desired, handle);
     if (violations.length > 0) {
       for (const v of violations)
         s.conditions.push({ type: 'InvalidSpecError', message: v.message });
@@ -974,11 +1025,9 @@ export class ApplicationController {
     const full = s.level !== 'recent' || !prev.reconciledAt;
     if (full) next.reconciledAt = nowIso;
     const changed = mergePatch(pick(prev, REFRESH_FIELDS), pick(next, REFRESH_FIELDS));
-    const observedOnly = changed === undefined;
-    if (!observedOnly) next.observedAt = nowIso;
-    const statusPatch = observedOnly
-      ? undefined
-      : mergePatch(pick(prev, REFRESH_FIELDS), pick(next, REFRESH_FIELDS));
+    // observedAt moves only with a real change (it would otherwise force a write every refresh)
+    const statusPatch =
+      changed === undefined ? undefined : { ...(changed as object), observedAt: nowIso };
     const name = app.metadata.name ?? '';
     const body: Record<string, unknown> = {};
     if (statusPatch !== undefined) body.status = statusPatch;
@@ -989,7 +1038,16 @@ export class ApplicationController {
       body.operation = s.startOperation;
     }
     if (Object.keys(body).length === 0) return;
-    await this.patchApp(name, body);
+    try {
+      // setting an operation must not replace one a user set meanwhile: guard it by resourceVersion
+      await this.patchApp(name, body, body.operation ? app.metadata.resourceVersion : undefined);
+    } catch (err) {
+      if (body.operation && err instanceof ControllerError && isConflict(err.cause)) {
+        this.requestRefresh(name, 'latest');
+        return;
+      }
+      throw err;
+    }
     if (statusPatch !== undefined) this.emitStatusEvents(app, prev, next);
   }
 
@@ -1115,10 +1173,13 @@ export class ApplicationController {
     }
     const result = await this.syncRound(fresh, current);
     if (result.phase === 'Running' || result.phase === 'Terminating') {
-      await this.writeOperationState(fresh, {
-        ...current,
+      // re-read: the API may have asked for termination while the round ran
+      const latest = this.apps.get(name) ?? fresh;
+      const st = latest.status?.operationState ?? current;
+      await this.writeOperationState(latest, {
+        ...st,
         message: result.message,
-        ...syncResultOf(fresh, current, result),
+        ...syncResultOf(latest, st, result),
       });
       this.operationQueue.addAfter(name, result.requeueAfterMs ?? 1_000);
       return;
@@ -1172,14 +1233,7 @@ export class ApplicationController {
     this.subscribe(handle);
     await this.ensureKinds(handle, kindsOf(manifests.objects, app));
     const desired = this.desiredFor(app, manifests, handle);
-    const violations = checkResources(
-      project,
-      dest,
-      desired.resources.map((r) => ({
-        ...r.key,
-        namespaced: handle.cache.isNamespaced(r.key.group, r.key.kind) ?? r.key.namespace !== '',
-      })),
-    );
+    const violations = this.resourceViolations(project, dest, desired, handle);
     if (violations.length > 0) return fail('Failed', violations.map((v) => v.message).join('; '));
     const name = app.metadata.name ?? '';
     return this.syncRunner.round({

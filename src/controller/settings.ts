@@ -31,7 +31,8 @@ export function controllerSettings(
   defaults: SettingsDefaults,
 ): ControllerSettings {
   const { settings, problems } = parseArgoCdConfigMap(data);
-  const has = (k: string): boolean => data?.[k] !== undefined && data[k].trim() !== '';
+  const has = (k: string): boolean =>
+    data?.[k] !== undefined && data[k].trim() !== '' && !problems.some((p) => p.key === k);
   return {
     reconciliationTimeoutMs: has('timeout.reconciliation')
       ? settings.reconciliationTimeoutMs

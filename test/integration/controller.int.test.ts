@@ -203,9 +203,9 @@ describe('argocd-application-controller (in-process)', () => {
       (a) => a.status?.sync?.status === 'OutOfSync' && a.status.health?.status === 'Missing',
     );
     assert.equal(outOfSync.status?.sync?.revision, sha);
-    assert.equal(outOfSync.status?.resources?.length, 3);
-    assert.ok(outOfSync.status?.reconciledAt);
-    assert.equal(outOfSync.status?.sourceType, 'Directory');
+    assert.equal(outOfSync.status.resources?.length, 3);
+    assert.ok(outOfSync.status.reconciledAt);
+    assert.equal(outOfSync.status.sourceType, 'Directory');
     await requestSync(argo.client, argo.name, 'guestbook', {}, 'admin');
     const synced = await waitForApp(
       argo.client,
@@ -220,19 +220,19 @@ describe('argocd-application-controller (in-process)', () => {
     );
     const op = synced.status?.operationState;
     assert.equal(op?.syncResult?.revision, sha);
-    assert.equal(op?.syncResult?.resources?.length, 3);
-    assert.ok(op?.syncResult?.resources?.every((r) => r.status === 'Synced'));
-    assert.ok(op?.finishedAt);
+    assert.equal(op.syncResult.resources?.length, 3);
+    assert.ok(op.syncResult.resources.every((r) => r.status === 'Synced'));
+    assert.ok(op.finishedAt);
     assert.equal(synced.status?.history?.length, 1);
-    assert.equal(synced.status?.history?.[0]?.revision, sha);
-    assert.deepEqual(synced.status?.summary?.images, ['registry.example/guestbook:v1']);
+    assert.equal(synced.status.history[0]?.revision, sha);
+    assert.deepEqual(synced.status.summary?.images, ['registry.example/guestbook:v1']);
     const live = await getObj(CM, dest, 'guestbook-config');
     assert.equal(
       live?.metadata.annotations?.['argocd.argoproj.io/tracking-id'],
       `guestbook:/ConfigMap:${dest}/guestbook-config`,
     );
     assert.ok(
-      (live?.metadata.managedFields as { manager?: string }[] | undefined)?.some(
+      (live.metadata.managedFields as { manager?: string }[] | undefined)?.some(
         (m) => m.manager === 'argocd-controller',
       ),
       'applied with server-side apply by argocd-controller',
@@ -409,7 +409,7 @@ describe('argocd-application-controller (in-process)', () => {
     const results = done.status?.operationState?.syncResult?.resources ?? [];
     const hook = results.find((r) => r.name === 'presync-migrate');
     assert.equal(hook?.hookPhase, 'Succeeded');
-    assert.equal(hook?.syncPhase, 'PreSync');
+    assert.equal(hook.syncPhase, 'PreSync');
     assert.equal(results.find((r) => r.name === 'postsync-done')?.syncPhase, 'PostSync');
   });
 
