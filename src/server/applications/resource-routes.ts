@@ -27,6 +27,8 @@ import { managedResources, maskManifests, renderApp } from './managed.js';
 import { repoServerOf, revisionMetadata } from './repo.js';
 import type { AppState, StoredApplication } from './state.js';
 import { syncWindowsOf } from './sync-windows.js';
+import { deepLinks } from './links.js';
+import { appView } from './view.js';
 
 function scope(req: ApiRequest): { project: string | undefined; appNamespace: string | undefined } {
   return { project: req.query.get('project'), appNamespace: req.query.get('appNamespace') };
@@ -51,6 +53,24 @@ function resourceQuery(req: ApiRequest): ResourceKey & { version: string | undef
 }
 
 const MAX_TREE_NODES = 10_000;
+
+/** What deep-link templates may refer to: the app, its project and its destination cluster. */
+function linkContext(state: AppState, app: StoredApplication): Record<string, unknown> {
+  const view = appView(app);
+  const project = state.deps.store.project(app.spec.project || 'default');
+  let cluster: Record<string, unknown> | undefined;
+  try {
+    const c = state.live.resolveDestination(app.spec.destination);
+    cluster = { name: c.name, server: c.server };
+  } catch {
+    cluster = undefined;
+  }
+  return {
+    app: { metadata: view.metadata, spec: view.spec },
+    ...(project ? { project: { metadata: { name: project.metadata.name } } } : {}),
+    ...(cluster ? { cluster } : {}),
+  };
+}
 
 /** The live object `key` when it belongs to the app (managed, or a descendant of one). */
 function findInApp(
@@ -295,8 +315,13 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): void
     method: 'GET',
     path: '/api/v1/applications/:name/links',
     handler: async (ctx, req) => {
-      await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      return { items: [] };
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      return {
+        items: deepLinks(
+          state.deps.store.argocdCm()?.data?.['application.links'],
+          linkContext(state, app),
+        ),
+      };
     },
   });
 
@@ -304,8 +329,23 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): void
     method: 'GET',
     path: '/api/v1/applications/:name/resource/links',
     handler: async (ctx, req) => {
-      await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      return { items: [] };
+      const key = resourceQuery(req);
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      const raw = state.deps.store.argocdCm()?.data?.['resource.links'];
+      if (raw === undefined || raw.trim() === '') return { items: [] };
+      const { cached } = await liveResource(state, app, key);
+      // only identity fields: a template must not be able to put a Secret value into a URL
+      const resource = {
+        apiVersion: cached.apiVersion,
+        kind: cached.kind,
+        metadata: {
+          name: cached.metadata.name,
+          namespace: cached.metadata.namespace,
+          labels: cached.metadata.labels,
+          annotations: cached.kind === 'Secret' ? {} : cached.metadata.annotations,
+        },
+      };
+      return { items: deepLinks(raw, { ...linkContext(state, app), resource }) };
     },
   });
 
