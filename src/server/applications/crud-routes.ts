@@ -3,6 +3,7 @@
  * delete (cascade, propagation policy). RBAC: `applications` with `<project>/<name>`; a caller
  * without access cannot tell a missing app from a forbidden one (access.ts).
  */
+import { isDeepStrictEqual } from 'node:util';
 import {
   Annotations,
   Finalizers,
@@ -121,7 +122,7 @@ function sameSpec(a: StoredApplication, b: StoredApplication): boolean {
     x.metadata.annotations ?? {},
     x.metadata.finalizers ?? [],
   ];
-  return JSON.stringify(pick(a)) === JSON.stringify(pick(b));
+  return isDeepStrictEqual(pick(a), pick(b));
 }
 
 /** Copies what a user may change (spec, labels, annotations, finalizers) onto the stored app. */

@@ -134,7 +134,6 @@ export function registerOperationRoutes(routes: ApiRoutes, state: AppState): voi
           );
       }
       if (app.metadata.deletionTimestamp !== undefined) throw deleting(name);
-      if (operationInProgress(app)) throw busy(name);
       checkSyncWindows(state, app);
       const resolved = await resolveSyncRevisions(state, app, body);
       const op = buildSyncOperation(
@@ -178,7 +177,6 @@ export function registerOperationRoutes(routes: ApiRoutes, state: AppState): voi
       });
       if (app.metadata.deletionTimestamp !== undefined) throw deleting(name);
       const op = buildRollbackOperation(app, body, username(ctx));
-      if (operationInProgress(app)) throw busy(name);
       const saved = await setOperation(state, name, op);
       auditApp(ctx, state, saved, 'OperationStarted', `initiated rollback to ${String(body.id)}`);
       return appView(saved);

@@ -33,16 +33,28 @@ export async function fetchApp(state: AppState, name: string): Promise<StoredApp
 
 /**
  * Replaces the app with `mutate(current)`; `mutate` returns undefined to leave it unchanged (the
- * current app is returned) and may throw to refuse (e.g. an operation already running).
+ * current app is returned) and may throw to refuse (e.g. an operation already running): a refusal
+ * based on the watch cache is confirmed against the API server's copy first.
  */
 export async function updateApp(
   state: AppState,
   name: string,
   mutate: (current: StoredApplication) => StoredApplication | undefined,
 ): Promise<StoredApplication> {
-  let current = state.app(name) ?? (await fetchApp(state, name));
+  const cached = state.app(name);
+  let current = cached ?? (await fetchApp(state, name));
+  const seen = { fresh: cached === undefined };
   for (let attempt = 1; ; attempt++) {
-    const next = mutate(structuredClone(current));
+    let next: StoredApplication | undefined;
+    try {
+      next = mutate(structuredClone(current));
+    } catch (err) {
+      // a refusal decided on the watch cache is checked again on the API server's copy
+      if (seen.fresh) throw err;
+      current = await fetchApp(state, name);
+      seen.fresh = true;
+      next = mutate(structuredClone(current));
+    }
     if (next === undefined) return current;
     const rv = current.metadata.resourceVersion;
     next.metadata = { ...next.metadata, ...(rv !== undefined ? { resourceVersion: rv } : {}) };
@@ -56,6 +68,7 @@ export async function updateApp(
     } catch (err) {
       if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
       current = await fetchApp(state, name);
+      seen.fresh = true;
     }
   }
 }
