@@ -145,7 +145,10 @@ function webhookHandler(
   }
   const q = queue;
 
-  const read = async (request: FastifyRequest): Promise<Buffer | Outcome> => {
+  const read = async (
+    request: FastifyRequest,
+    clientAddress: string,
+  ): Promise<Buffer | Outcome> => {
     if (reading >= state.options.webhookParallelism)
       return {
         status: 503,
@@ -162,10 +165,7 @@ function webhookHandler(
         security: Security.HIGH,
         CWE: CWE_RESOURCES,
         msg: `webhook refused: payload too large (over ${maxMb} MB)`,
-        fields: {
-          clientAddress: request.socket.remoteAddress ?? 'unknown',
-          contentLength: request.headers['content-length'],
-        },
+        fields: { clientAddress, contentLength: request.headers['content-length'] },
       });
       return {
         status: 413,
@@ -178,7 +178,11 @@ function webhookHandler(
     }
   };
 
-  const handle = async (request: FastifyRequest, body: Buffer): Promise<Outcome> => {
+  const handle = async (
+    request: FastifyRequest,
+    body: Buffer,
+    clientAddress: string,
+  ): Promise<Outcome> => {
     const detected = detectProvider(request.headers);
     if (!detected)
       return {
@@ -224,7 +228,7 @@ function webhookHandler(
           security: Security.HIGH,
           CWE: CWE_AUTHENTICITY,
           msg: err.message,
-          fields: { provider, event, clientAddress: request.socket.remoteAddress ?? 'unknown' },
+          fields: { provider, event, clientAddress },
         });
         return { status: 401, message: err.message };
       }
@@ -233,8 +237,10 @@ function webhookHandler(
   };
 
   return async (request, reply) => {
-    const body = await read(request);
-    const out = Buffer.isBuffer(body) ? await handle(request, body) : body;
+    // read before the body: a client cut off later may have no socket any more
+    const clientAddress = request.argo?.clientAddress ?? 'unknown';
+    const body = await read(request, clientAddress);
+    const out = Buffer.isBuffer(body) ? await handle(request, body, clientAddress) : body;
     for (const [k, v] of Object.entries(out.headers ?? {})) void reply.header(k, v);
     return text(reply, out.status, out.message);
   };
