@@ -48,6 +48,8 @@ export class AppState {
   readonly #appsSynced: Promise<void>;
   #appsetsSynced: Promise<boolean> | undefined;
   #stopped = false;
+  #sorted: string[] | undefined;
+  #latest = '0';
 
   constructor(deps: ServiceDeps) {
     this.deps = deps;
@@ -67,6 +69,17 @@ export class AppState {
       log,
     });
     this.live = new LiveState(deps, this.options);
+    this.apps.onChange((change, obj) => {
+      if (change !== 'modified') this.#sorted = undefined;
+      const rv = obj.metadata.resourceVersion;
+      if (
+        rv !== undefined &&
+        /^\d+$/.test(rv) &&
+        (rv.length > this.#latest.length ||
+          (rv.length === this.#latest.length && rv > this.#latest))
+      )
+        this.#latest = rv;
+    });
     this.apps.start();
     // the first list is awaited by the first request; a failure is retried by the informer
     this.#appsSynced = this.apps.waitForSync();
@@ -91,6 +104,23 @@ export class AppState {
       );
     }
     return this.#appsetsSynced.then((ok) => ok || this.appsets.synced);
+  }
+
+  /** Names of every cached app, sorted (recomputed only after adds and deletes). */
+  sortedNames(): readonly string[] {
+    this.#sorted ??= this.apps
+      .list()
+      .map((a) => a.metadata.name ?? '')
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.#sorted;
+  }
+
+  /**
+   * The highest resourceVersion the cache has seen (the list's `metadata.resourceVersion`, from
+   * which a client starts its watch).
+   */
+  latestVersion(): string {
+    return this.#latest;
   }
 
   /** The app named `name`, from the cache. */
