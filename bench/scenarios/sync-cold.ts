@@ -134,6 +134,31 @@ export const scenario: Scenario = {
           100,
         );
         const candMs = performance.now() - t0;
+        // timeline from the apps' own timestamps (1 s resolution)
+        const t0Wall = Date.now() - candMs;
+        const secs = (iso: string | undefined): number =>
+          iso === undefined ? NaN : (Date.parse(iso) - t0Wall) / 1000;
+        const apps = c.listApps();
+        const started = apps
+          .map((a) => secs(a.status?.operationState?.startedAt))
+          .sort((x, y) => x - y);
+        const finished = apps
+          .map((a) => secs(a.status?.operationState?.finishedAt))
+          .sort((x, y) => x - y);
+        const durations = apps
+          .map(
+            (a) =>
+              secs(a.status?.operationState?.finishedAt) -
+              secs(a.status?.operationState?.startedAt),
+          )
+          .sort((x, y) => x - y);
+        const timeline = {
+          firstStartS: round(started[0] ?? NaN, 1),
+          lastStartS: round(started[started.length - 1] ?? NaN, 1),
+          firstFinishS: round(finished[0] ?? NaN, 1),
+          lastFinishS: round(finished[finished.length - 1] ?? NaN, 1),
+          medianOperationS: round(durations[Math.floor(durations.length / 2)] ?? NaN, 1),
+        };
         const failed = c.listApps().filter((a) => a.status?.operationState?.phase !== 'Succeeded');
         ctx.log(`candidate: ${n} apps Synced in ${Math.round(candMs)} ms`);
         const ratio = refMs / candMs;
@@ -152,8 +177,12 @@ export const scenario: Scenario = {
             appsPerSecond: round(n / (candMs / 1000), 1),
             referenceAppsPerSecond: round(n / (refMs / 1000), 1),
             clusterApiCalls: c.apiCalls(),
+            managedClusterRequests: (
+              await c.registry.acquire('https://kubernetes.default.svc')
+            ).client.stats().requests,
             statusPatches: c.counters.statusPatches,
             failed: failed.length,
+            timeline,
           },
         });
       } finally {

@@ -54,6 +54,7 @@ import {
   isNotFound,
   parseTrackingId,
   silentLog,
+  withSsaDefaults,
   type ClusterCacheOptions,
   type ClusterHandle,
   type KubeClient,
@@ -89,8 +90,13 @@ import { ObjectStore } from './store.js';
 import { SyncRunner, type SyncStepResult } from './sync-runner.js';
 
 /** How much of the app a refresh re-reads (≈ Argo CD's CompareWith levels). */
-export type RefreshLevel = 'recent' | 'latest' | 'hard';
-const LEVEL_ORDER: Readonly<Record<RefreshLevel, number>> = { recent: 0, latest: 1, hard: 2 };
+export type RefreshLevel = 'recent' | 'latest' | 'resolve' | 'hard';
+const LEVEL_ORDER: Readonly<Record<RefreshLevel, number>> = {
+  recent: 0,
+  latest: 1,
+  resolve: 2,
+  hard: 3,
+};
 
 export interface ApplicationControllerOptions {
   /** the control-plane namespace (Applications, AppProjects, Secrets, ConfigMaps) */
@@ -220,8 +226,16 @@ export class ApplicationController {
     DesiredState,
     { key: string; violations: readonly ProjectViolation[] }
   >();
-  /** kinds each cluster cache was asked to watch (and failures, retried after a while) */
-  private readonly kindAttempts = new Map<string, Map<string, number>>();
+  /** per cluster: kinds its cache follows and has listed, attempts in flight, failures */
+  private readonly kindState = new Map<
+    string,
+    {
+      cache: unknown;
+      ready: Set<string>;
+      pending: Map<string, Promise<boolean>>;
+      failedAt: Map<string, number>;
+    }
+  >();
   private readonly subscribed = new Set<string>();
   /** the cluster handles in use (API call accounting) */
   private readonly handles = new Map<string, ClusterHandle>();
@@ -319,7 +333,7 @@ export class ApplicationController {
           : connectionFromCluster(c),
       onChange: (server) => {
         this.subscribed.delete(server);
-        this.kindAttempts.delete(server);
+        this.kindState.delete(server);
         for (const a of this.apps.list()) this.requestRefresh(a.metadata.name ?? '', 'latest');
       },
       log: this.log,
@@ -531,7 +545,8 @@ export class ApplicationController {
       return;
     }
     const refresh = app.metadata.annotations?.[Annotations.refresh];
-    if (refresh !== undefined) this.requestRefresh(name, refresh === 'hard' ? 'hard' : 'latest');
+    // a requested refresh resolves the revision anew (Argo CD's CompareWithLatestForceResolve)
+    if (refresh !== undefined) this.requestRefresh(name, refresh === 'hard' ? 'hard' : 'resolve');
     if (event === 'added') {
       this.requestRefresh(name, 'latest');
     } else if (old && !jsonEqual(old.spec, app.spec)) this.requestRefresh(name, 'latest');
@@ -545,15 +560,20 @@ export class ApplicationController {
   private onLiveChange(newObj: KubeObject | undefined, oldObj: KubeObject | undefined): void {
     for (const obj of [newObj, oldObj]) {
       const id = obj?.metadata.annotations?.[Annotations.trackingId];
-      const app = id !== undefined ? parseTrackingId(id)?.appName : undefined;
+      const tracked = id !== undefined ? parseTrackingId(id)?.appName : undefined;
       const byLabel =
         this.settings.trackingMethod === 'label'
           ? obj?.metadata.labels?.[this.settings.instanceLabelKey]
           : undefined;
-      const name = app ?? byLabel;
-      if (name === undefined || !this.apps.get(name)) continue;
-      this.requestRefresh(name, 'recent');
-      if (isRunning(this.apps.get(name)?.status?.operationState)) this.operationQueue.add(name);
+      const name = tracked ?? byLabel;
+      const app = name === undefined ? undefined : this.apps.get(name);
+      if (name === undefined || !app) continue;
+      if (app.operation && isRunning(app.status?.operationState)) {
+        // a sync is changing the app's objects: drive the sync now, and coalesce the refreshes its
+        // many events would cause into one a second later (the sync's end refreshes anyway)
+        this.operationQueue.add(name);
+        this.requestRefresh(name, 'recent', 1_000);
+      } else this.requestRefresh(name, 'recent');
       return;
     }
   }
@@ -763,7 +783,11 @@ export class ApplicationController {
         jsonEqual(app.status?.sync?.comparedTo?.source, app.spec.source)
       )
         revision = known;
-      else revision = await this.manifestSource.resolveRevision(src, level === 'hard');
+      else
+        revision = await this.manifestSource.resolveRevision(
+          src,
+          level === 'hard' || level === 'resolve',
+        );
       results.push(
         await this.manifestSource.generate(src, revision, {
           appName,
@@ -795,7 +819,9 @@ export class ApplicationController {
     }
     s.handle = handle;
     this.subscribe(handle);
-    await this.ensureKinds(handle, kindsOf(s.manifests.objects, s.app));
+    if (!(await this.ensureKinds(handle, kindsOf(s.manifests.objects, s.app))))
+      // compare anyway (what is known), and come back once the kinds can be followed
+      s.retry = true;
   }
 
   private subscribe(handle: ClusterHandle): void {
@@ -807,37 +833,61 @@ export class ApplicationController {
     });
   }
 
-  /** Makes the cluster cache follow `kinds`; kinds that fail are retried after 10 s. */
+  /**
+   * Makes the cluster cache follow `kinds` and waits until each is listed (concurrent callers share
+   * one attempt per kind). Returns false when a kind could not be followed (not served yet,
+   * excluded, list failed): the caller retries later; a failed kind is tried again after 10 s.
+   */
   private async ensureKinds(
     handle: ClusterHandle,
     kinds: readonly { group: string; kind: string }[],
-  ): Promise<void> {
+  ): Promise<boolean> {
     const server = handle.cluster.server;
-    let attempts = this.kindAttempts.get(server);
-    if (!attempts) {
-      attempts = new Map();
-      this.kindAttempts.set(server, attempts);
+    let st = this.kindState.get(server);
+    if (!st || st.cache !== handle.cache) {
+      st = { cache: handle.cache, ready: new Set(), pending: new Map(), failedAt: new Map() };
+      this.kindState.set(server, st);
     }
+    const state = st;
     const now = this.now();
-    const todo = kinds.filter((k) => {
-      if (handle.cache.isWatching(k)) return false;
-      const last = attempts.get(`${k.group}/${k.kind}`);
-      return last === undefined || now - last > 10_000;
-    });
-    await Promise.all(
-      todo.map(async (k) => {
-        attempts.set(`${k.group}/${k.kind}`, now);
-        try {
-          await handle.cache.ensureWatching(k);
-        } catch (err) {
+    const waits: Promise<boolean>[] = [];
+    for (const k of kinds) {
+      const id = `${k.group}/${k.kind}`;
+      if (state.ready.has(id)) continue;
+      // excluded kinds are not followed (resource.exclusions): nothing to wait for
+      if (this.settings.filter.isExcluded(k.group, k.kind, server)) continue;
+      const pending = state.pending.get(id);
+      if (pending) {
+        waits.push(pending);
+        continue;
+      }
+      const failed = state.failedAt.get(id);
+      if (failed !== undefined && now - failed < 10_000) {
+        waits.push(Promise.resolve(false));
+        continue;
+      }
+      const attempt = handle.cache.ensureWatching(k).then(
+        () => {
+          state.ready.add(id);
+          state.failedAt.delete(id);
+          return true;
+        },
+        (err: unknown) => {
+          state.failedAt.set(id, this.now());
           this.log('debug', 'cannot watch a kind yet', {
             cluster: server,
             kind: `${k.kind}.${k.group}`,
             error: errorMessage(err),
           });
-        }
-      }),
-    );
+          return false;
+        },
+      );
+      const tracked = attempt.finally(() => state.pending.delete(id));
+      state.pending.set(id, tracked);
+      waits.push(tracked);
+    }
+    if (waits.length === 0) return true;
+    return (await Promise.all(waits)).every(Boolean);
   }
 
   /** Prepared desired state, cached per app + revision + manifest set + settings. */
@@ -858,7 +908,8 @@ export class ApplicationController {
     ]);
     const hit = this.desiredCache.get(name);
     if (hit && hit.key === key && hit.source === manifests.objects) return hit.desired;
-    const desired = prepareDesired(manifests.objects, {
+    // compare what is applied: the protocol defaults server-side apply adds (see withSsaDefaults)
+    const desired = prepareDesired(manifests.objects.map(withSsaDefaults), {
       appInstanceName: instance,
       tracking: { method: this.settings.trackingMethod, labelKey: this.settings.instanceLabelKey },
       destinationNamespace: app.spec.destination.namespace ?? '',
@@ -1152,7 +1203,8 @@ export class ApplicationController {
       };
       this.counters.operations++;
       this.syncRunner.forget(name);
-      await this.writeOperationState(app, current, { clearRetry: true });
+      // the Running state is written with the first round's progress (one write less per sync);
+      // an operation interrupted before that simply starts again
       const initiated = app.operation.initiatedBy;
       const user = initiated?.automated ? 'automated sync' : (initiated?.username ?? '');
       const target = app.operation.sync?.revision ?? app.spec.source?.targetRevision ?? 'HEAD';
@@ -1175,7 +1227,7 @@ export class ApplicationController {
     if (result.phase === 'Running' || result.phase === 'Terminating') {
       // re-read: the API may have asked for termination while the round ran
       const latest = this.apps.get(name) ?? fresh;
-      const st = latest.status?.operationState ?? current;
+      const st = sameOperation(latest.status?.operationState, current) ?? current;
       await this.writeOperationState(latest, {
         ...st,
         message: result.message,
@@ -1251,7 +1303,7 @@ export class ApplicationController {
       timeoutMs: this.o.syncTimeoutMs ?? 0,
       progress: async (r) => {
         const cur = this.apps.get(name) ?? app;
-        const st = cur.status?.operationState ?? state;
+        const st = sameOperation(cur.status?.operationState, state) ?? state;
         await this.writeOperationState(cur, {
           ...st,
           message: r.message,
@@ -1319,37 +1371,51 @@ export class ApplicationController {
       message: result.message,
       finishedAt,
     };
-    const next: Record<string, unknown> = { ...prev, operationState: finalState };
-    if (result.phase === 'Succeeded' && op.sync?.dryRun !== true) {
-      next.history = appendHistory(
-        app.status,
-        {
-          revision: syncPart.syncResult?.revision ?? '',
-          deployedAt: finishedAt,
-          deployStartedAt: state.startedAt,
-          ...(app.spec.source ? { source: app.spec.source } : {}),
-          ...(app.spec.sources ? { sources: app.spec.sources } : {}),
-          ...(op.initiatedBy ? { initiatedBy: op.initiatedBy } : {}),
-        },
-        app.spec.revisionHistoryLimit,
-      );
-    }
-    const statusPatch = mergePatch(prev, next);
-    const body: Record<string, unknown> = {
-      ...(statusPatch !== undefined ? { status: statusPatch } : {}),
-      operation: null,
-    };
-    if (app.metadata.annotations?.[RETRY_AT_ANNOTATION] !== undefined)
-      body.metadata = { annotations: { [RETRY_AT_ANNOTATION]: null } };
-    try {
-      // the resourceVersion precondition keeps a new operation a user set meanwhile
-      await this.patchApp(name, body, app.metadata.resourceVersion);
-    } catch (err) {
-      if (err instanceof ControllerError && isConflict(err.cause)) {
-        this.operationQueue.add(name);
-        return;
+    let cur = app;
+    for (let attempt = 0; ; attempt++) {
+      const base = pick(cur.status, OPERATION_FIELDS);
+      const next: Record<string, unknown> = { ...base, operationState: finalState };
+      if (result.phase === 'Succeeded' && op.sync?.dryRun !== true) {
+        next.history = appendHistory(
+          cur.status,
+          {
+            revision: syncPart.syncResult?.revision ?? '',
+            deployedAt: finishedAt,
+            deployStartedAt: state.startedAt,
+            ...(cur.spec.source ? { source: cur.spec.source } : {}),
+            ...(cur.spec.sources ? { sources: cur.spec.sources } : {}),
+            ...(op.initiatedBy ? { initiatedBy: op.initiatedBy } : {}),
+          },
+          cur.spec.revisionHistoryLimit,
+        );
       }
-      throw err;
+      const statusPatch = mergePatch(base, next);
+      const body: Record<string, unknown> = {
+        ...(statusPatch !== undefined ? { status: statusPatch } : {}),
+        operation: null,
+      };
+      if (cur.metadata.annotations?.[RETRY_AT_ANNOTATION] !== undefined)
+        body.metadata = { annotations: { [RETRY_AT_ANNOTATION]: null } };
+      try {
+        // the resourceVersion precondition keeps a new operation a user set meanwhile
+        await this.patchApp(name, body, cur.metadata.resourceVersion);
+        break;
+      } catch (err) {
+        if (!(err instanceof ControllerError && isConflict(err.cause))) throw err;
+        // someone else wrote the app (often our own refresh): re-read it and finish this
+        // operation again, unless a new operation replaced it
+        const latest = await this.o.client.get({
+          ...APP_REF,
+          namespace: this.namespace,
+          name,
+        });
+        this.apps.observe(latest);
+        cur = this.apps.get(name) ?? cur;
+        if (attempt >= 4 || !jsonEqual(cur.operation, op)) {
+          this.operationQueue.add(name);
+          return;
+        }
+      }
     }
     this.metrics?.countSync(app, result.phase);
     const rev = syncPart.syncResult?.revision ?? '';
@@ -1445,6 +1511,19 @@ const RETRY_AT_ANNOTATION = 'argocd-ts.argoproj.io/operation-retry-at';
 
 function isRunning(state: OperationState | undefined): state is OperationState {
   return state !== undefined && (state.phase === 'Running' || state.phase === 'Terminating');
+}
+
+/** The persisted state when it is the running state of the same operation (else undefined). */
+function sameOperation(
+  persisted: OperationState | undefined,
+  current: OperationState,
+): OperationState | undefined {
+  return persisted &&
+    isRunning(persisted) &&
+    persisted.startedAt === current.startedAt &&
+    jsonEqual(persisted.operation, current.operation)
+    ? persisted
+    : undefined;
 }
 
 function hasCredentials(c: Cluster): boolean {
