@@ -10,22 +10,16 @@
  * `appStateFor(deps, routes)` creates it with the first service that asks and stops it when the
  * server closes.
  */
-import {
-  API_GROUP,
-  API_VERSION,
-  Resources,
-  type Application,
-  type ApplicationSet,
-} from '../../apis/index.js';
+import { API_GROUP, API_VERSION, Resources } from '../../apis/index.js';
 import { kubeLogger } from '../logging.js';
 import type { ApiRoutes, ServiceDeps } from '../service.js';
 import { ObjectCache } from '../state/object-cache.js';
 import { LiveState } from './live.js';
 import { resolveApplicationsOptions, type ResolvedApplicationsOptions } from './options.js';
 
-/** An Application as the watch cache holds it. */
-export type StoredApplication = Application & { apiVersion: string; kind: string };
-export type StoredApplicationSet = ApplicationSet & { apiVersion: string; kind: string };
+import type { StoredApplication, StoredApplicationSet } from './types.js';
+
+export type { StoredApplication, StoredApplicationSet } from './types.js';
 
 export const APPLICATIONS = {
   group: API_GROUP,
