@@ -16,7 +16,6 @@ import type { ApiRoutes, ServiceDeps } from '../service.js';
 import { ObjectCache } from '../state/object-cache.js';
 import { LiveState } from './live.js';
 import { resolveApplicationsOptions, type ResolvedApplicationsOptions } from './options.js';
-
 import type { StoredApplication, StoredApplicationSet } from './types.js';
 
 export type { StoredApplication, StoredApplicationSet } from './types.js';
