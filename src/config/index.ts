@@ -53,6 +53,7 @@ export {
   parseCipherSuites,
   type TlsVersionName,
 } from './repo-server.js';
+export { serverOptionSpecs, SERVER_DEFAULTS, type ServerOptions } from './server.js';
 export {
   controllerOptionSpecs,
   CONTROLLER_DEFAULTS,
