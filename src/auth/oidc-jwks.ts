@@ -19,6 +19,7 @@ import {
   type FlattenedJWSInput,
   type CryptoKey as JoseCryptoKey,
 } from 'jose';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { isRecord } from '../lib/index.js';
 import { AuthError } from './errors.js';
 import { systemClock, type Clock } from './ports.js';
@@ -58,12 +59,13 @@ async function readBounded(res: Response, max: number): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > max) throw new Error(`the response is larger than ${max} bytes`);
   if (!res.body) return '';
-  const reader = res.body.getReader();
+  const reader = (res.body as unknown as WebReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    const value = chunk.value;
     size += value.byteLength;
     if (size > max) {
       await reader.cancel();
@@ -180,6 +182,6 @@ export class OidcKeySet {
       (k): k is JWK => isRecord(k) && typeof k.kty === 'string' && k.kty !== 'oct',
     );
     const set: JSONWebKeySet = { keys };
-    this.#local = createLocalJWKSet(set) as KeyResolver;
+    this.#local = createLocalJWKSet(set);
   }
 }

@@ -61,7 +61,7 @@ function sign(
     exp: nowSec + 3600,
     ...claims,
   })
-    .setProtectedHeader({ alg, kid: k.jwk.kid ?? '' })
+    .setProtectedHeader({ alg, kid: k.jwk.kid })
     .sign(k.privateKey);
 }
 
@@ -180,7 +180,7 @@ describe('OidcTokenVerifier', () => {
       name: 'crit header',
       make: (k) =>
         new SignJWT({ iss: ISSUER, sub: 'u', aud: 'argo-cd', exp: NOW / 1000 + 60 })
-          .setProtectedHeader({ alg: 'RS256', kid: k.jwk.kid ?? '', crit: ['b64'], b64: true })
+          .setProtectedHeader({ alg: 'RS256', kid: k.jwk.kid, crit: ['b64'], b64: true })
           .sign(k.privateKey),
       re: /crit/,
     },

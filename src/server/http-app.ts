@@ -22,7 +22,13 @@ import {
 } from 'fastify';
 import { AuthError, cookieChunks, type IssuedToken } from '../auth/index.js';
 import type { Authenticator } from './authn.js';
-import { ANONYMOUS, RequestContext, type Caller, type RequestContextDeps } from './context.js';
+import {
+  ANONYMOUS,
+  EXPIRED_SSO,
+  RequestContext,
+  type Caller,
+  type RequestContextDeps,
+} from './context.js';
 import { ApiError, errorBody, internalErrorDetail, mapError } from './errors.js';
 import { Cwe, logSecurityEvent, Security, type ServerLogger } from './logging.js';
 import type { ResolvedApiServerOptions } from './options.js';
@@ -153,7 +159,11 @@ export function createHttpApp(deps: HttpAppDeps): {
     headers.push(['content-security-policy', options.contentSecurityPolicy]);
 
   const cookiePath = options.basehref;
-  const setRenewed = (request: FastifyRequest, reply: FastifyReply, renewed: IssuedToken): void => {
+  const setRenewed = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    renewed: Pick<IssuedToken, 'token'>,
+  ): void => {
     if (pathOf(request.url).startsWith('/api/'))
       void reply.header(
         'set-cookie',
@@ -209,7 +219,7 @@ export function createHttpApp(deps: HttpAppDeps): {
       caller = outcome.caller;
       if (outcome.renewed) setRenewed(request, reply, outcome.renewed);
     } else if (auth === 'optional' || outcome.anonymousAllowed || options.disableAuth) {
-      caller = ANONYMOUS;
+      caller = outcome.ssoExpired === true ? EXPIRED_SSO : ANONYMOUS;
     } else {
       if (outcome.hadToken && outcome.error.code !== 'ERR_AUTH_TOKEN_EXPIRED')
         logSecurityEvent(log, {
