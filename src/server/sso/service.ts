@@ -40,7 +40,7 @@ import {
   type VerifiedOidcToken,
 } from '../../auth/index.js';
 import { decodeSecretData, Labels } from '../../apis/index.js';
-import { errorMessage } from '../../lib/index.js';
+import { errorMessage, isRecord } from '../../lib/index.js';
 import { scopeValues, userIdentifier } from '../../rbac/index.js';
 import type { ClientTlsMode } from '../../tls/index.js';
 import type { SsoIdentity, SsoTokenVerifier } from '../authn.js';
@@ -53,6 +53,26 @@ import { SsoProvider, type DiscoveredProvider } from './provider.js';
 import { registerDexProxy } from './proxy.js';
 import { checkReturnUrl, loginBase } from './return-url.js';
 import { SsoSessions } from './sessions.js';
+
+/**
+ * An error with its causes (openid-client wraps fetch and TLS errors as "something went wrong"),
+ * and the claim a failed ID-token check was about.
+ */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e !== undefined && e !== null; i++) {
+    parts.push(errorMessage(e));
+    if (!(e instanceof Error)) break;
+    const cause: unknown = e.cause;
+    if (isRecord(cause) && typeof cause.claim === 'string') {
+      parts.push(`claim "${cause.claim}"`);
+      break;
+    }
+    e = cause;
+  }
+  return parts.join(': ');
+}
 
 /** Argo CD's default `--dex-server`. */
 export const DEFAULT_DEX_SERVER = 'argocd-dex-server:5556';
@@ -358,7 +378,7 @@ export function createSsoService(options: SsoServiceOptions = {}): ApiService {
           return await c.provider.discover();
         } catch (err) {
           log.warn(
-            { issuer: c.config.issuer, link: c.provider.deps.linkMode, err: errorMessage(err) },
+            { issuer: c.config.issuer, link: c.provider.deps.linkMode, err: describeError(err) },
             'SSO: the identity provider could not be reached or its discovery document was refused',
           );
           throw new AuthError(
@@ -588,7 +608,7 @@ export function createSsoService(options: SsoServiceOptions = {}): ApiService {
             logSecurityEvent(log, {
               security: Security.MEDIUM,
               CWE: Cwe.IMPROPER_AUTHENTICATION,
-              msg: `login callback refused: the code exchange failed: ${errorMessage(err)}`,
+              msg: `login callback refused: the code exchange failed: ${describeError(err)}`,
               fields,
             });
             return sendPage(
