@@ -371,6 +371,19 @@ staticClients:
     });
     const app = await srv.request('GET', '/api/v1/test-sso/apps/guestbook', { cookie });
     assert.equal(app.status, 200, app.text);
+    const info = await srv.request('GET', '/api/v1/session/userinfo', { cookie });
+    const body = info.json<{
+      loggedIn: boolean;
+      username: string;
+      iss: string;
+      groups: string[];
+      roles: string[];
+    }>();
+    assert.equal(body.loggedIn, true);
+    assert.equal(body.username, 'erin@example.com');
+    assert.equal(body.iss, issuer);
+    assert.deepEqual(body.groups, ['ops']);
+    assert.ok(body.roles.includes('role:admin'), `effective roles: ${body.roles.join(', ')}`);
     // the same token as a bearer (what the CLI does)
     const bearer = await srv.request('GET', '/api/v1/test-sso/apps/guestbook', { token });
     assert.equal(bearer.status, 200);
@@ -618,6 +631,10 @@ connectors:
       issuer: 'sso',
       groups: [],
     });
+    const info = await srv.request('GET', '/api/v1/session/userinfo', {
+      cookie: `argocd.token=${expired}`,
+    });
+    assert.deepEqual(info.json(), { loggedIn: false, iss: 'sso' });
     const api = await srv.request('GET', '/api/v1/test-sso/apps/x', {
       cookie: `argocd.token=${expired}`,
     });

@@ -321,6 +321,14 @@ staticClients:
   });
 
   it('never shows the client secret and refuses tokens of the bundled provider', async () => {
+    const settings = await srv.request('GET', '/api/v1/settings');
+    assert.equal(settings.status, 200);
+    const oidc = settings.json<{ oidcConfig: Record<string, unknown> }>().oidcConfig;
+    assert.equal(oidc.issuer, idp.issuer);
+    assert.equal(oidc.clientID, 'argocd');
+    assert.equal(oidc.cliClientID, 'argocd-cli');
+    assert.equal(oidc.name, 'Corp');
+    assert.ok(!settings.text.includes(CLIENT_SECRET) && !settings.text.includes('clientSecret'));
     const all = srv.logs.map((l) => JSON.stringify(l)).join('\n');
     assert.ok(!all.includes(CLIENT_SECRET), 'the client secret is not logged');
     const res = await srv.request('GET', '/api/dex/.well-known/openid-configuration');
