@@ -10,14 +10,22 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { importJWK, SignJWT, type CryptoKey } from 'jose';
 import { decodeSecretData, type Secret } from '../../src/apis/index.js';
 import { freePort, testCluster } from '../../src/kubeenv/index.js';
 import { createConnectorFetch, decodeKeySet } from '../../src/oidc/index.js';
-import { createSsoService, type ApiService, type DexLinkTls } from '../../src/server/index.js';
+import {
+  createSsoService,
+  INSECURE_DEX_LINK,
+  type ApiService,
+  type DexLinkTls,
+} from '../../src/server/index.js';
 import {
   ClientTlsSource,
   createCertificateAuthority,
@@ -771,6 +779,81 @@ describe('the Dex server link', () => {
     );
     createSsoService({ dexServer: 'http://127.0.0.1:5556', dexServerPlaintext: true });
     createSsoService({ dexServer: 'argocd-dex-server:5556' });
+  });
+
+  it('uses verified mutual TLS with the internal CA when it is installed', async () => {
+    const ca = await createCertificateAuthority({ commonName: 'argocd-ts internal CA (test)' });
+    const serving = await issueCertificate(ca, {
+      commonName: 'argocd-dex-server',
+      hosts: ['127.0.0.1', 'localhost'],
+    });
+    const clientPair = await issueCertificate(ca, {
+      commonName: 'argocd-server',
+      clientAuth: true,
+      serverAuth: false,
+    });
+    const internal = mkdtempSync(join(tmpdir(), 'argocd-sso-internal-'));
+    writeFileSync(join(internal, 'ca.crt'), ca.certPem);
+    writeFileSync(join(internal, 'tls.crt'), clientPair.certPem);
+    writeFileSync(join(internal, 'tls.key'), clientPair.keyPem);
+    // a provider stand-in that demands a client certificate from the internal CA
+    const upstreamTls = createHttpsServer(
+      {
+        key: serving.keyPem,
+        cert: serving.certPem,
+        ca: ca.certPem,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ path: req.url, clientCn: peer.subject.CN }));
+      },
+    );
+    await new Promise<void>((r) => upstreamTls.listen(0, '127.0.0.1', r));
+    const port = (upstreamTls.address() as AddressInfo).port;
+    const internalLink = await ClientTlsSource.open(
+      dexServerClientTlsOptions(
+        {
+          dexServer: `127.0.0.1:${port}`,
+          dexServerPlaintext: false,
+          dexServerStrictTls: false,
+          dexServerCaCertPath: undefined,
+          dexServerClientCertPath: undefined,
+          dexServerClientCertKeyPath: undefined,
+        },
+        { internalTlsDir: internal },
+      ),
+    );
+    assert.equal(internalLink.mode, 'internal-ca');
+    let current: DexLinkTls = internalLink;
+    const srv3 = await startTestApiServer({
+      namePrefix: 'sso-mtls',
+      cm: { 'dex.config': STATIC_USERS },
+      deps: {
+        services: [
+          createSsoService({
+            dexServer: `127.0.0.1:${port}`,
+            dexTls: { mode: 'internal-ca', connectionOptions: () => current.connectionOptions() },
+          }),
+        ],
+      },
+    });
+    try {
+      const res = await srv3.request('GET', '/api/dex/probe?x=1');
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json(), { path: '/api/dex/probe?x=1', clientCn: 'argocd-server' });
+      // Argo CD's default link presents no certificate: the provider refuses the handshake
+      current = INSECURE_DEX_LINK;
+      const without = await srv3.request('GET', '/api/dex/probe');
+      assert.equal(without.status, 502);
+    } finally {
+      await srv3.close();
+      internalLink.close();
+      await new Promise((r) => upstreamTls.close(r));
+      rmSync(internal, { recursive: true, force: true });
+    }
   });
 
   it('does not fall back to plaintext when the provider speaks plain HTTP', async () => {
