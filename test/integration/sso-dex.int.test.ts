@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { importJWK, SignJWT, type CryptoKey } from 'jose';
@@ -806,7 +806,9 @@ describe('the Dex server link', () => {
         rejectUnauthorized: true,
       },
       (req, res) => {
-        const peer = (req.socket as TLSSocket).getPeerCertificate();
+        const socket = req.socket;
+        assert.ok(socket instanceof TLSSocket);
+        const peer = socket.getPeerCertificate();
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ path: req.url, clientCn: peer.subject.CN }));
       },
