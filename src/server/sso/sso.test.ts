@@ -40,7 +40,7 @@ describe('resolveSsoConfig', () => {
     assert.equal(config.issuer, 'https://cd.example.com/api/dex');
     assert.equal(config.clientId, 'argo-cd');
     assert.equal(config.clientSecret, dexClientSecret('a-server-secret-key'));
-    assert.equal(config.clientSecret?.length, 40);
+    assert.equal(config.clientSecret.length, 40);
     assert.deepEqual(config.allowedAudiences, ['argo-cd', 'argo-cd-cli']);
     assert.deepEqual(config.scopes, ['openid', 'profile', 'email', 'groups']);
     assert.equal(config.pkce, true);
