@@ -123,7 +123,7 @@ export function createHttpApp(deps: HttpAppDeps): {
               const rest = url.slice(rootpath.length);
               return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
             }
-            return '/__outside-rootpath__';
+            return '/api/__outside-rootpath__';
           },
         }
       : {}),
