@@ -396,6 +396,25 @@ describe('argocd-server projects, repositories and clusters', () => {
       );
     });
 
+    it('validates access with given credentials without storing or echoing them', async () => {
+      const path = `/api/v1/repositories/${enc(repoUrl)}/validate`;
+      const good = await srv.request('POST', path, {
+        token: admin,
+        body: { repo: repoUrl, username: 'git-user', password: GIT_PASSWORD },
+      });
+      assert.equal(good.status, 200, good.text);
+      const bad = await srv.request('POST', `${path}?username=git-user&password=nope-Qq1`, {
+        token: admin,
+        body: repoUrl,
+      });
+      assert.equal(bad.status, 400);
+      assert.doesNotMatch(bad.text, /nope-Qq1/);
+      assert.equal(
+        (await srv.request('POST', path, { token: dev, body: { repo: repoUrl } })).status,
+        403,
+      );
+    });
+
     it('lists refs and apps through the repo server with the stored credentials', async () => {
       const refs = await srv.request('GET', `/api/v1/repositories/${enc(repoUrl)}/refs`, {
         token: admin,
