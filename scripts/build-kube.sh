@@ -121,7 +121,8 @@ for what in kube-apiserver kube-controller-manager; do
   while kill -0 "$pid" 2>/dev/null; do
     sleep 15
     kill -0 "$pid" 2>/dev/null || break
-    step=$(grep -E '^\s+(\./)?(vendor|cmd)/' "$WORK/make-$what.log" | tail -n 1 | tr -d ' ')
+    # (no match yet is normal early in a build: never let grep's status end the script under pipefail)
+    step=$({ grep -E '^\s+(\./)?(vendor|cmd)/' "$WORK/make-$what.log" || true; } | tail -n 1 | tr -d ' ')
     log "$what: $(( $(date +%s) - start ))s elapsed, compiling ${step:-...}"
   done
   if ! wait "$pid"; then

@@ -11,6 +11,8 @@
  * - The same handlers serve gRPC, gRPC-Web and Connect on the same port: a service registers its
  *   protobuf service with `routes.rpc(Service, { method: unary(deps, fn) })` (connect.ts).
  * - Every exit is redacted through redact.ts; list endpoints paginate through pagination.ts.
+ * - SSO (`createSsoService`, src/server/sso/): `/auth/login|callback|logout`, the `/api/dex/`
+ *   proxy and the verifier of external tokens; the composition root passes it in `services`.
  *
  * docs/server.md has the endpoints with their RBAC checks, the flags, and how to add a service.
  *
@@ -40,11 +42,21 @@ export {
 export {
   RequestContext,
   ANONYMOUS,
+  EXPIRED_SSO,
   type Caller,
   type CallerKind,
   type RequestContextDeps,
 } from './context.js';
 export { type SsoTokenVerifier, type SsoIdentity } from './authn.js';
+export {
+  createSsoService,
+  resolveDexServerUrl,
+  expandLogoutUrl,
+  DEFAULT_DEX_SERVER,
+  INSECURE_DEX_LINK,
+  type SsoServiceOptions,
+  type DexLinkTls,
+} from './sso/service.js';
 export {
   QueryParams,
   type ApiService,
