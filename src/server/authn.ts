@@ -35,6 +35,11 @@ export interface SsoIdentity {
   readonly issuedAtMs: number | undefined;
   /** a renewed token (server-side refresh): sent back like a renewed local token */
   readonly renewedToken?: string;
+  /**
+   * Revokes the presented token (and a renewed one) until it expires and forgets its server-side
+   * session: what `DELETE /api/v1/session` (and `SessionService.Delete`) do for an SSO caller.
+   */
+  readonly revoke?: () => Promise<void>;
 }
 
 /**
@@ -160,6 +165,7 @@ export class Authenticator {
           claims: id.claims,
           project: undefined,
           token: undefined,
+          ...(id.revoke !== undefined ? { revokeSso: id.revoke } : {}),
           issuedAtMs: id.issuedAtMs,
           tokenSource: found.source,
         },

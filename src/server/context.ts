@@ -39,6 +39,8 @@ export interface Caller {
   readonly project: string | undefined;
   /** the verified local token (login, apiKey, project) */
   readonly token: VerifiedToken | undefined;
+  /** an SSO caller's logout: revokes the token it presented (authn.ts `SsoIdentity.revoke`) */
+  readonly revokeSso?: () => Promise<void>;
   /** when the token was issued (ms since the epoch) */
   readonly issuedAtMs: number | undefined;
   readonly tokenSource: TokenSource | undefined;

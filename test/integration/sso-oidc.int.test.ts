@@ -216,6 +216,20 @@ staticClients:
     await setOidcConfig({});
   });
 
+  it('revokes an SSO token on DELETE /api/v1/session as it does a local one', async () => {
+    await setOidcConfig({ refreshTokenThreshold: undefined });
+    const { token } = await browserLogin();
+    const before = await srv.request('GET', '/api/v1/test-sso/apps/guestbook', { token });
+    assert.equal(before.status, 200, before.text);
+    const res = await srv.request('DELETE', '/api/v1/session', { token });
+    assert.equal(res.status, 200, res.text);
+    const after = await srv.request('GET', '/api/v1/test-sso/apps/guestbook', { token });
+    assert.equal(after.status, 401, 'the token is refused after logout');
+    const info = await srv.request('GET', '/api/v1/session/userinfo', { token });
+    assert.equal((info.json() as { loggedIn: boolean }).loggedIn, false);
+    await setOidcConfig({});
+  });
+
   it('refuses a callback whose ID token carries another login’s nonce', async () => {
     // without PKCE only state and nonce bind the code to the login
     await setOidcConfig({ enablePKCEAuthentication: false });

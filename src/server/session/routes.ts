@@ -56,10 +56,14 @@ export async function createSession(
   return deps.login.login(q.username ?? '', q.password ?? '', ctx.clientAddress);
 }
 
-/** Logout (shared by REST and Connect): revokes the caller's token when it is one of ours. */
+/**
+ * Logout (shared by REST and Connect): revokes the caller's token, ours (its `jti`) or an SSO
+ * provider's (its `jti`/`uti`/`at_hash`, and its server-side session).
+ */
 export async function deleteSession(deps: ServiceDeps, ctx: RequestContext): Promise<void> {
   const token = ctx.caller.token;
   if (token) await deps.sessions.revokeToken(token);
+  else if (ctx.caller.revokeSso) await ctx.caller.revokeSso();
 }
 
 /** The userinfo answer (shared by REST and Connect). */

@@ -359,7 +359,28 @@ export function createSsoService(options: SsoServiceOptions = {}): ApiService {
       const log = deps.log;
       const cookieOptions = { path: deps.options.basehref, insecure: deps.options.insecure };
 
-      const identityOf = (v: VerifiedOidcToken, renewedToken?: string): SsoIdentity => {
+      /** logout of an SSO caller: the presented token (and a renewed one) revoked, the session forgotten */
+      const revokerOf =
+        (...tokens: VerifiedOidcToken[]): (() => Promise<void>) =>
+        async () => {
+          for (const t of tokens) {
+            await deps.revocations.revoke(t.revocationId, t.expiresAtMs);
+            await sessions.forget(t);
+          }
+          const first = tokens[0];
+          if (first)
+            logSecurityEvent(log, {
+              security: Security.LOW,
+              msg: `${identityOf(first).username} logged out; the token is revoked`,
+              fields: {},
+            });
+        };
+
+      const identityOf = (
+        v: VerifiedOidcToken,
+        renewedToken?: string,
+        revoke?: () => Promise<void>,
+      ): SsoIdentity => {
         const subject = userIdentifier(v.claims);
         const email = v.claims.email;
         return {
@@ -370,6 +391,7 @@ export function createSsoService(options: SsoServiceOptions = {}): ApiService {
           claims: v.claims,
           issuedAtMs: v.issuedAtMs,
           ...(renewedToken !== undefined ? { renewedToken } : {}),
+          ...(revoke !== undefined ? { revoke } : {}),
         };
       };
 
@@ -407,14 +429,14 @@ export function createSsoService(options: SsoServiceOptions = {}): ApiService {
             } catch (err) {
               log.warn({ err: errorMessage(err) }, 'SSO: session renewal failed');
             }
-            if (renewed) return identityOf(renewed, renewed.token);
+            if (renewed) return identityOf(renewed, renewed.token, revokerOf(v, renewed));
             if (v.expired)
               throw new AuthError(
                 'ERR_AUTH_TOKEN_EXPIRED',
                 'failed to verify token: token is expired',
               );
           }
-          return identityOf(v);
+          return identityOf(v, undefined, revokerOf(v));
         },
       };
       deps.setSsoVerifier(verifier);
