@@ -221,12 +221,15 @@ staticClients:
     const { token } = await browserLogin();
     const before = await srv.request('GET', '/api/v1/test-sso/apps/guestbook', { token });
     assert.equal(before.status, 200, before.text);
-    const res = await srv.request('DELETE', '/api/v1/session', { token });
+    const res = await srv.request('DELETE', '/api/v1/session', {
+      token,
+      contentType: 'application/json',
+    });
     assert.equal(res.status, 200, res.text);
     const after = await srv.request('GET', '/api/v1/test-sso/apps/guestbook', { token });
     assert.equal(after.status, 401, 'the token is refused after logout');
     const info = await srv.request('GET', '/api/v1/session/userinfo', { token });
-    assert.equal((info.json() as { loggedIn: boolean }).loggedIn, false);
+    assert.equal(info.json<{ loggedIn: boolean }>().loggedIn, false);
     await setOidcConfig({});
   });
 

@@ -11,6 +11,20 @@ describe('settings shown to clients', () => {
     assert.deepEqual(dexConnectors(undefined), []);
   });
 
+  it("lists Dex's built-in password connector when enablePasswordDB is on", () => {
+    const only = 'enablePasswordDB: true\nstaticPasswords:\n- email: a@example.com\n  hash: x\n';
+    assert.deepEqual(dexConnectors(only), [{ id: 'local', name: 'Email', type: 'local' }]);
+    assert.deepEqual(
+      dexConnectors(`${only}connectors:\n- type: github\n  id: gh\n  name: GitHub\n`),
+      [
+        { id: 'gh', name: 'GitHub', type: 'github' },
+        { id: 'local', name: 'Email', type: 'local' },
+      ],
+    );
+    assert.deepEqual(dexConnectors('enablePasswordDB: false\nstaticPasswords: []\n'), []);
+    assert.ok(!JSON.stringify(dexConnectors(only)).includes('hash'));
+  });
+
   it('never returns the OIDC client secret or unresolved $references', () => {
     const out = publicOidcConfig(
       'name: Okta\nissuer: https://okta.example\nclientID: $oidc.okta.clientID\nclientSecret: shh\ncliClientID: cli\nrequestedScopes: [openid, groups]\n',

@@ -39,12 +39,16 @@ function yamlObject(text: string | undefined): Record<string, unknown> | undefin
   }
 }
 
-/** `dex.config` reduced to what the login page shows: connector id, name and type. */
+/**
+ * `dex.config` reduced to what the login page shows: connector id, name and type. With
+ * `enablePasswordDB: true` Dex also offers its built-in password connector (id `local`, as Dex
+ * names it), listed last so that `argocd login --sso` and the UI can proceed when the static
+ * passwords are the only way in.
+ */
 export function dexConnectors(dexConfig: string | undefined): Connector[] {
   const cfg = yamlObject(dexConfig);
-  const list = cfg?.connectors;
-  if (!Array.isArray(list)) return [];
-  return list.filter(isRecord).map((c) => {
+  const list = Array.isArray(cfg?.connectors) ? cfg.connectors : [];
+  const out = list.filter(isRecord).map((c) => {
     const out: Connector = {};
     const id = str(c.id);
     const name = str(c.name);
@@ -54,6 +58,9 @@ export function dexConnectors(dexConfig: string | undefined): Connector[] {
     if (type) out.type = type;
     return out;
   });
+  if (cfg?.enablePasswordDB === true && !out.some((c) => c.id === 'local'))
+    out.push({ id: 'local', name: 'Email', type: 'local' });
+  return out;
 }
 
 /** `oidc.config` without the client secret (Argo CD's OIDCConfig message). */
