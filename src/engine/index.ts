@@ -9,15 +9,20 @@
  * 2. `prepareDesired(objects, { appInstanceName, destinationNamespace, resourceInfo, ignoreDifferences })`:
  *    namespaces defaulted, tracking written, hooks/waves classified, normalised once. Cache the
  *    result per app + revision + settings; it is immutable.
- * 3. `compareAppState({ desired, live })`: per-resource `status.resources[]`, app sync status and
- *    health, differences (Secrets masked). In-sync resources cost no clones.
+ * 3. `compareAppState({ desired, live, cache })`: per-resource `status.resources[]`, app sync
+ *    status and health, differences (Secrets masked). In-sync resources cost no clones; with a
+ *    `createCompareCache()` memo an unchanged live object costs one lookup.
  * 4. `planSync(compare, options)`: the sync as data (phases, waves, kinds, hooks, prunes).
  * 5. `startSync(plan)` then `stepSync(plan, state, { results, live })` until `done`: the driver
  *    executes the returned actions (apply / create / delete) and feeds results back. The state is
  *    plain JSON; `restoreSyncState(plan, syncResult.resources)` resumes after a restart.
  *
  * Read paths: `diffResource` (+ `formatDiffText`, `toResourceDiffWire`), `getResourceHealth`,
- * `buildResourceTree`, `hideSecretData`.
+ * `buildResourceTree`, `hideSecretData`. App deletion: `planCascadeDeletion`.
+ *
+ * Errors are `EngineError` with a stable `code` (`ERR_ENGINE_INVALID_MANIFEST`,
+ * `ERR_ENGINE_UNSUPPORTED_JQ`, `ERR_ENGINE_INVALID_IGNORE_RULE`, `ERR_ENGINE_INVALID_SYNC_STATE`);
+ * messages never quote manifest values. Live objects passed in are never modified.
  *
  * @example
  * import { parseManifests, prepareDesired, compareAppState, planSync, startSync, stepSync } from '../engine/index.js';
@@ -95,7 +100,7 @@ export {
 export { IgnoreDifferences, compileIgnoreDifferences } from './diff/ignore.js';
 export { diffResource } from './diff/diff.js';
 export { formatDiffText, type DiffTextOptions } from './diff/text.js';
-export { hideSecretData, type HiddenSecrets } from './diff/secrets.js';
+export { hideSecretData, hideSecretDataOf, type HiddenSecrets } from './diff/secrets.js';
 export { toResourceDiffWire } from './diff/wire.js';
 
 // health/
@@ -112,9 +117,10 @@ export {
   type CompareResult,
   type ComparedResource,
   type CompareCondition,
+  type CompareCache,
 } from './compare/types.js';
 export { prepareDesired } from './compare/desired.js';
-export { compareAppState } from './compare/compare.js';
+export { compareAppState, createCompareCache } from './compare/compare.js';
 
 // sync/
 export {

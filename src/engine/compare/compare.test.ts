@@ -4,6 +4,7 @@ import type { KubeObject } from '../../apis/index.js';
 import {
   compareAppState,
   compileIgnoreDifferences,
+  createCompareCache,
   prepareDesired,
   type DesiredState,
   type PrepareDesiredOptions,
@@ -86,7 +87,9 @@ function liveOf(desired: DesiredState, keep: (kind: string) => boolean = () => t
 describe('prepareDesired', () => {
   it('defaults namespaces, writes tracking and classifies hooks and waves', () => {
     const d = prepared([deployment, config, hook]);
-    const [dep, cm, job] = d.resources;
+    const byKind = (k: string): DesiredState['resources'][number] | undefined =>
+      d.resources.find((r) => r.key.kind === k);
+    const [dep, cm, job] = [byKind('Deployment'), byKind('ConfigMap'), byKind('Job')];
     assert.equal(dep?.object.metadata.namespace, 'web');
     assert.equal(
       dep.object.metadata.annotations?.['argocd.argoproj.io/tracking-id'],
@@ -303,5 +306,20 @@ describe('compareAppState', () => {
     for (const v of ['tok-new', 'tok-old', Buffer.from('tok-new-0xdeadbeef').toString('base64')]) {
       assert.ok(!text.includes(v), 'difference carries a secret value');
     }
+  });
+
+  it('gives the same answers with a cache, and recomputes for a replaced live object', () => {
+    const d = prepared([deployment, service, config]);
+    const live = liveOf(d);
+    const cache = createCompareCache();
+    const plain = compareAppState({ desired: d, live });
+    assert.deepEqual(compareAppState({ desired: d, live, cache }), plain);
+    assert.deepEqual(compareAppState({ desired: d, live, cache }), plain);
+    const changed = live.map((o) =>
+      o.kind === 'ConfigMap' ? edited(o, (e) => e.set('data.mode', 'dev')) : o,
+    );
+    const r = compareAppState({ desired: d, live: changed, cache });
+    assert.equal(r.syncStatus, 'OutOfSync');
+    assert.deepEqual(compareAppState({ desired: d, live: changed }), r);
   });
 });

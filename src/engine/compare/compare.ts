@@ -1,9 +1,10 @@
 /** App-level comparison (≈ Argo CD `controller/state.go` CompareAppState). */
-import type {
-  HealthStatusCode,
-  KubeObject,
-  ResourceStatus,
-  SyncStatusCode,
+import {
+  Annotations,
+  type HealthStatusCode,
+  type KubeObject,
+  type ResourceStatus,
+  type SyncStatusCode,
 } from '../../apis/index.js';
 import { compareToLive, maskedDifferences, resolveDiffOptions } from '../diff/diff.js';
 import { IgnoreDifferences } from '../diff/ignore.js';
@@ -12,15 +13,51 @@ import { getResourceHealth, isWorseHealth } from '../health/health.js';
 import type { HealthStatus } from '../health/types.js';
 import {
   compareResourceKeys,
+  formatObjectKey,
   formatResourceKey,
   parseApiVersion,
   resourceKeyOf,
 } from '../resource/key.js';
 import { getAppInstance } from '../resource/tracking.js';
 import { getSyncWave, hasCompareOption, isHook } from '../sync/annotations.js';
-import type { ComparedResource, CompareCondition, CompareInput, CompareResult } from './types.js';
+import type {
+  CompareCache,
+  ComparedResource,
+  DesiredResource,
+  CompareCondition,
+  CompareInput,
+  CompareResult,
+} from './types.js';
 
 const MISSING: HealthStatus = { status: 'Missing' };
+
+interface Outcome {
+  readonly modified: boolean;
+  readonly differences: ComparedResource['differences'];
+}
+
+/** The memo behind `CompareCache`. */
+class CompareMemo implements CompareCache {
+  readonly kind = 'CompareCache' as const;
+  readonly outcomes = new WeakMap<object, WeakMap<KubeObject, Outcome>>();
+  readonly health = new WeakMap<KubeObject, HealthStatus | null>();
+}
+
+/**
+ * A memo for `compareAppState` (pass it as `cache`): unchanged live objects compared with the same
+ * prepared desired state cost a lookup instead of a walk. Keep one per controller (or per cluster);
+ * it holds nothing strongly.
+ * @example
+ * const cache = createCompareCache();
+ * compareAppState({ desired, live, cache });
+ */
+export function createCompareCache(): CompareCache {
+  return new CompareMemo();
+}
+
+function memoOf(cache: CompareCache | undefined): CompareMemo | undefined {
+  return cache instanceof CompareMemo ? cache : undefined;
+}
 
 /** Images of a workload's pod template or a Pod. */
 function imagesOf(obj: KubeObject, into: Set<string>): void {
@@ -62,23 +99,35 @@ export function compareAppState(input: CompareInput): CompareResult {
   });
   const tracking = opts.tracking ?? {};
   const appName = opts.appInstanceName;
+  const trackingMethod = tracking.method ?? 'annotation';
   const healthOpts = input.health ?? {};
+  const memo = memoOf(input.cache);
+  const healthOf = (live: KubeObject): HealthStatus | undefined => {
+    if (memo === undefined) return getResourceHealth(live, healthOpts);
+    const hit = memo.health.get(live);
+    if (hit !== undefined) return hit ?? undefined;
+    const h = getResourceHealth(live, healthOpts);
+    memo.health.set(live, h ?? null);
+    return h;
+  };
 
-  const liveByKey = new Map<string, KubeObject>();
-  for (const o of input.live) liveByKey.set(formatResourceKey(resourceKeyOf(o)), o);
+  // one key string per live object: desired objects are found through the prepared index
+  const liveOf = new Map<DesiredResource, KubeObject>();
+  const unclaimed: KubeObject[] = [];
+  for (const o of input.live) {
+    const d = desired.byKey.get(formatObjectKey(o));
+    if (d !== undefined) liveOf.set(d, o);
+    else unclaimed.push(o);
+  }
 
   const items: ComparedResource[] = [];
   const conditions: CompareCondition[] = [...desired.conditions];
   const images = new Set<string>();
-  const claimed = new Set<string>();
 
   for (const d of desired.resources) {
-    const isGenerated = d.key.name === '';
-    const ks = isGenerated ? undefined : formatResourceKey(d.key);
-    const live = ks === undefined ? undefined : liveByKey.get(ks);
-    if (ks !== undefined) claimed.add(ks);
+    const live = liveOf.get(d);
     if (live !== undefined) imagesOf(live, images);
-    const health = live === undefined ? undefined : getResourceHealth(live, healthOpts);
+    const health = live === undefined ? undefined : healthOf(live);
     if (d.hook || d.skip) {
       items.push({
         key: d.key,
@@ -111,7 +160,14 @@ export function compareAppState(input: CompareInput): CompareResult {
       });
       continue;
     }
-    const owner = getAppInstance(live, tracking);
+    // the same tracking value as desired is ours; anything else is parsed
+    const liveId = live.metadata.annotations?.[Annotations.trackingId];
+    const owner =
+      trackingMethod !== 'label' &&
+      liveId !== undefined &&
+      liveId === d.object.metadata.annotations?.[Annotations.trackingId]
+        ? appName
+        : getAppInstance(live, tracking);
     let sharedWith: string | undefined;
     if (owner !== undefined && owner !== appName) {
       sharedWith = owner;
@@ -121,8 +177,25 @@ export function compareAppState(input: CompareInput): CompareResult {
       });
     }
     const normalized = d.normalized as unknown as JsonObject;
-    const outcome = compareToLive(d.key, normalized, live, settings, false);
-    items.push({
+    let outcome: Outcome | undefined;
+    let perDesired: WeakMap<KubeObject, Outcome> | undefined;
+    if (memo !== undefined) {
+      perDesired = memo.outcomes.get(d);
+      if (perDesired === undefined) {
+        perDesired = new WeakMap();
+        memo.outcomes.set(d, perDesired);
+      }
+      outcome = perDesired.get(live);
+    }
+    if (outcome === undefined) {
+      const modified = compareToLive(d.key, normalized, live, settings, false).modified;
+      outcome = {
+        modified,
+        differences: modified ? maskedDifferences(d.key, normalized, live, settings) : [],
+      };
+      perDesired?.set(live, outcome);
+    }
+    const item: { -readonly [K in keyof ComparedResource]: ComparedResource[K] } = {
       key: d.key,
       version: d.version,
       desired: d,
@@ -133,25 +206,30 @@ export function compareAppState(input: CompareInput): CompareResult {
       requiresPruning: false,
       syncWave: d.syncWave,
       modified: outcome.modified,
-      differences: outcome.modified ? maskedDifferences(d.key, normalized, live, settings) : [],
-      ...(sharedWith === undefined ? {} : { sharedWith }),
-    });
+      differences: outcome.differences,
+    };
+    if (sharedWith !== undefined) item.sharedWith = sharedWith;
+    items.push(item);
   }
 
-  for (const [ks, live] of liveByKey) {
-    if (claimed.has(ks)) continue;
+  const extraneous: ComparedResource[] = [];
+  const seen = new Set<string>();
+  for (const live of unclaimed) {
     if ((live.metadata.ownerReferences?.length ?? 0) > 0) continue;
     if (getAppInstance(live, tracking) !== appName) continue;
     const key = resourceKeyOf(live);
+    const ks = formatResourceKey(key);
+    if (seen.has(ks)) continue;
+    seen.add(ks);
     const hook = isHook(live);
     imagesOf(live, images);
-    items.push({
+    extraneous.push({
       key,
       version: parseApiVersion(live.apiVersion).version,
       desired: undefined,
       live,
       status: hook ? 'Synced' : 'OutOfSync',
-      health: getResourceHealth(live, healthOpts),
+      health: healthOf(live),
       hook,
       requiresPruning: !hook,
       syncWave: getSyncWave(live),
@@ -160,7 +238,11 @@ export function compareAppState(input: CompareInput): CompareResult {
     });
   }
 
-  items.sort((a, b) => compareResourceKeys(a.key, b.key));
+  // desired resources come sorted from prepareDesired; merge the (usually few) extraneous ones in
+  if (extraneous.length > 0) {
+    items.push(...extraneous);
+    items.sort((a, b) => compareResourceKeys(a.key, b.key));
+  }
 
   let syncStatus: SyncStatusCode = 'Synced';
   let health: HealthStatusCode = 'Healthy';

@@ -3,7 +3,12 @@ import type { KubeObject } from '../../apis/index.js';
 import { resolveDiffOptions } from '../diff/diff.js';
 import { IgnoreDifferences } from '../diff/ignore.js';
 import { normalizeDesired } from '../diff/normalize.js';
-import { formatResourceKey, parseApiVersion, resourceKeyOf } from '../resource/key.js';
+import {
+  compareResourceKeys,
+  formatResourceKey,
+  parseApiVersion,
+  resourceKeyOf,
+} from '../resource/key.js';
 import { applyNamespaceDefaults } from '../resource/namespace.js';
 import { setAppInstance } from '../resource/tracking.js';
 import { getSyncWave, isHook, isSkipped } from '../sync/annotations.js';
@@ -20,8 +25,9 @@ import type {
  * namespaced kinds, none for cluster-scoped), writes the app's tracking (objects with only
  * `generateName` get label tracking only: their name is not known yet), classifies hooks and
  * waves, and normalises each object for comparison. Duplicate keys keep the last object and add a
- * `RepeatedResourceWarning` condition. The result is immutable: cache it per app, revision and
- * settings.
+ * `RepeatedResourceWarning` condition. `resources` are sorted by key (group, kind, namespace,
+ * name), hooks with only `generateName` last. The result is immutable: cache it per app, revision
+ * and settings.
  * @example
  * const desired = prepareDesired(parseManifests(res.manifests), {
  *   appInstanceName: 'guestbook', destinationNamespace: 'default', resourceInfo: cache,
@@ -68,8 +74,7 @@ export function prepareDesired(
     }
     const ks = formatResourceKey(key);
     counts.set(ks, (counts.get(ks) ?? 0) + 1);
-    byKey.delete(ks); // the last one wins, in its position
-    byKey.set(ks, res);
+    byKey.set(ks, res); // the last one wins
   }
   const conditions: CompareCondition[] = [];
   for (const [ks, n] of counts) {
@@ -80,8 +85,9 @@ export function prepareDesired(
       });
     }
   }
+  const named = [...byKey.values()].sort((a, b) => compareResourceKeys(a.key, b.key));
   return {
-    resources: Object.freeze([...byKey.values(), ...generated]),
+    resources: Object.freeze([...named, ...generated]),
     byKey,
     options,
     conditions: Object.freeze(conditions),

@@ -69,6 +69,15 @@ export interface CompareCondition {
   readonly message: string;
 }
 
+/**
+ * A memo of per-resource comparison outcomes and health, keyed by object identity (see
+ * `createCompareCache`). Opaque.
+ */
+export interface CompareCache {
+  /** entries are held weakly: they go with the desired state and the live objects */
+  readonly kind: 'CompareCache';
+}
+
 /** Input of `compareAppState`. */
 export interface CompareInput {
   readonly desired: DesiredState;
@@ -78,6 +87,13 @@ export interface CompareInput {
    */
   readonly live: readonly KubeObject[];
   readonly health?: HealthOptions;
+  /**
+   * Memo of outcomes by object identity (`createCompareCache()`): an unchanged live object
+   * compared with the same prepared desired object costs one lookup. Contract: live objects are
+   * never mutated in place (a cluster cache replaces an object when it changes), and one cache is
+   * used with one `health` option.
+   */
+  readonly cache?: CompareCache;
 }
 
 /** One resource of the comparison, with everything the sync planner needs. */

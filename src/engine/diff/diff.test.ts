@@ -8,6 +8,7 @@ import {
   diffResource,
   formatDiffText,
   hideSecretData,
+  hideSecretDataOf,
   parseManifests,
   toResourceDiffWire,
   type DiffOptions,
@@ -337,6 +338,12 @@ describe('Secrets in diffs', () => {
     assert.equal(d.modified, true);
     assert.ok(!JSON.stringify(d).includes('very-secret'));
     assert.ok(!formatDiffText([d]).includes('very-secret'));
+  });
+
+  it('masks a single live Secret for the resource API', () => {
+    const masked = hideSecretDataOf(secretLive);
+    assertNoValues(JSON.stringify(masked), 'masked live Secret');
+    assert.equal(getPath(masked, 'data.password'), '++++++++');
   });
 
   it('passes non-secret objects through unchanged', () => {

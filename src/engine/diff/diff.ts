@@ -8,7 +8,7 @@ import type { KubeObject } from '../../apis/index.js';
 import { resourceKeyOf, type ResourceKey } from '../resource/key.js';
 import { IgnoreDifferences } from './ignore.js';
 import { hasPrefix, type JsonPath } from './json-pointer.js';
-import { fieldSetsOf, ownedButDropped, stripOwned } from './managed-fields.js';
+import { fieldSetsOf, ownedButDropped, ownsDroppedField, stripOwned } from './managed-fields.js';
 import { predictLive } from './merge.js';
 import {
   cloneClean,
@@ -54,6 +54,11 @@ export interface CompareOutcome {
 }
 
 const AGGREGATED_SKIP: ReadonlySet<string> = new Set(['rules']);
+const NOTHING: never[] = [];
+
+function inSync(desired: JsonObject): CompareOutcome {
+  return { modified: false, differences: NOTHING, removals: NOTHING, desired };
+}
 const NO_SKIP: ReadonlySet<string> = new Set();
 
 /**
@@ -80,6 +85,11 @@ export function compareToLive(
   const subset = isSubset(desired, live, undefined, undefined);
   const ignoring = opts.ignore.appliesTo(key);
   const extraSkip = isAggregatedRole(live, opts) ? AGGREGATED_SKIP : NO_SKIP;
+  if (subset && !wantDifferences && !ignoring) {
+    // the refresh path: one allocation-free walk, no paths collected
+    const dropped = ownsDroppedField(live, opts.fieldManager, d, extraSkip);
+    return dropped ? { modified: true, differences: [], removals: [], desired } : inSync(desired);
+  }
   let removals: JsonPath[] = [];
   if (subset || wantDifferences) {
     const ownSets = fieldSetsOf(live, [opts.fieldManager], true);

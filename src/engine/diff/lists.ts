@@ -67,41 +67,51 @@ export function listSemantics(
   return table[field] ?? ATOMIC;
 }
 
-function keyPart(v: unknown): string {
-  // numbers and numeric strings are the same key (int-or-string ports)
-  if (typeof v === 'number') return `n${v}`;
-  if (typeof v === 'string') return /^-?\d+$/.test(v) ? `n${Number(v)}` : `s${v}`;
-  return v === undefined || v === null ? 'u' : `j${JSON.stringify(v)}`;
+type MapSemantics = Extract<ListSemantics, { type: 'map' }>;
+
+function keyField(sem: MapSemantics, el: Record<string, unknown>, k: string): unknown {
+  const v = el[k];
+  return v === undefined || v === null ? sem.defaults?.[k] : v;
+}
+
+/** Key values are equal; numbers equal their numeric strings (int-or-string ports). */
+function keyEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'string') return String(a) === b;
+  if (typeof a === 'string' && typeof b === 'number') return a === String(b);
+  return false;
+}
+
+function isElement(el: unknown): el is Record<string, unknown> {
+  return typeof el === 'object' && el !== null && !Array.isArray(el);
+}
+
+/** Whether a `map` list element names at least one key field (others are matched by position). */
+export function hasKey(sem: MapSemantics, el: unknown): boolean {
+  if (!isElement(el)) return false;
+  for (const k of sem.keys) if (el[k] !== undefined && el[k] !== null) return true;
+  return false;
+}
+
+/** Whether two elements have the same merge key (absent key fields take their defaults). */
+export function sameKey(sem: MapSemantics, a: unknown, b: unknown): boolean {
+  if (!isElement(a) || !isElement(b)) return false;
+  for (const k of sem.keys) if (!keyEqual(keyField(sem, a, k), keyField(sem, b, k))) return false;
+  return true;
 }
 
 /**
- * The merge key of a `map` list element; undefined when the element is not an object or lacks
- * every key field.
+ * Index of the element of `list` with the same key as `el` (tried first at `hint`, where it
+ * usually is), or -1. Allocation-free: this runs for every list element of every refresh.
  */
-export function elementKey(
-  sem: Extract<ListSemantics, { type: 'map' }>,
-  el: unknown,
-): string | undefined {
-  if (typeof el !== 'object' || el === null || Array.isArray(el)) return undefined;
-  const rec = el as Record<string, unknown>;
-  let out = '';
-  let any = false;
-  for (const k of sem.keys) {
-    let v = rec[k];
-    if (v === undefined || v === null) v = sem.defaults?.[k];
-    else any = true;
-    out += `${keyPart(v)}\u0000`;
-  }
-  return any ? out : undefined;
-}
-
-/** Index of the element of `list` with key `key`, or -1. */
-export function findByKey(
-  sem: Extract<ListSemantics, { type: 'map' }>,
+export function findMatch(
+  sem: MapSemantics,
   list: readonly unknown[],
-  key: string,
+  el: unknown,
+  hint: number,
 ): number {
-  for (let i = 0; i < list.length; i++) if (elementKey(sem, list[i]) === key) return i;
+  if (hint < list.length && sameKey(sem, el, list[hint])) return hint;
+  for (let i = 0; i < list.length; i++) if (i !== hint && sameKey(sem, el, list[i])) return i;
   return -1;
 }
 

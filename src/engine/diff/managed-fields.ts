@@ -47,7 +47,7 @@ function looseEqual(a: unknown, b: unknown): boolean {
 
 function matchesKey(el: unknown, key: unknown): boolean {
   if (!isRecord(el) || !isRecord(key)) return false;
-  for (const f of Object.keys(key)) {
+  for (const f in key) {
     const want = key[f];
     const got = el[f] ?? keyDefaults[f];
     if (!looseEqual(got, want)) return false;
@@ -55,13 +55,16 @@ function matchesKey(el: unknown, key: unknown): boolean {
   return true;
 }
 
-function findKey(list: readonly unknown[], key: unknown): number {
-  for (let i = 0; i < list.length; i++) if (matchesKey(list[i], key)) return i;
+/** Index of the element with `key`, trying `hint` first (fieldsV1 usually lists them in order). */
+function findKey(list: readonly unknown[], key: unknown, hint = 0): number {
+  if (hint < list.length && matchesKey(list[hint], key)) return hint;
+  for (let i = 0; i < list.length; i++) if (i !== hint && matchesKey(list[i], key)) return i;
   return -1;
 }
 
-function findValue(list: readonly unknown[], value: unknown): number {
-  for (let i = 0; i < list.length; i++) if (looseEqual(list[i], value)) return i;
+function findValue(list: readonly unknown[], value: unknown, hint = 0): number {
+  if (hint < list.length && looseEqual(list[hint], value)) return hint;
+  for (let i = 0; i < list.length; i++) if (i !== hint && looseEqual(list[i], value)) return i;
   return -1;
 }
 
@@ -160,10 +163,16 @@ function walkOwned(node: CompiledSet, d: unknown, l: unknown, st: WalkState): bo
     }
   }
   if (Array.isArray(l) && node.elements.length > 0) {
+    let ordinal = 0;
     for (const [key, isValue, sub] of node.elements) {
-      const li = isValue ? findValue(l, key) : findKey(l, key);
+      const hint = ordinal++;
+      const li = isValue ? findValue(l, key, hint) : findKey(l, key, hint);
       if (li < 0) continue;
-      const di = Array.isArray(d) ? (isValue ? findValue(d, key) : findKey(d, key)) : -1;
+      const di = Array.isArray(d)
+        ? isValue
+          ? findValue(d, key, hint)
+          : findKey(d, key, hint)
+        : -1;
       if (di < 0) {
         st.out.push([...st.path, li]);
         if (st.stopAtFirst) return true;
@@ -175,6 +184,38 @@ function walkOwned(node: CompiledSet, d: unknown, l: unknown, st: WalkState): bo
         st.path.pop();
         if (stop) return true;
       }
+    }
+  }
+  return false;
+}
+
+const scratch: WalkState = { out: [], path: [], stopAtFirst: true, extraSkip: new Set() };
+
+/**
+ * Whether any Apply entry of `manager` in the live object's managedFields owns a field desired
+ * lacks (the allocation-free fast path of `ownedButDropped`; not reentrant, and it need not be).
+ */
+export function ownsDroppedField(
+  live: { readonly metadata: { readonly managedFields?: readonly unknown[] } },
+  manager: string,
+  desired: unknown,
+  extraSkip: ReadonlySet<string>,
+): boolean {
+  const mf = live.metadata.managedFields;
+  if (mf === undefined) return false;
+  for (const e of mf) {
+    if (!isRecord(e) || e.manager !== manager || e.operation !== 'Apply' || !isRecord(e.fieldsV1)) {
+      continue;
+    }
+    scratch.out.length = 0;
+    scratch.path.length = 0;
+    const st: WalkState =
+      scratch.extraSkip === extraSkip
+        ? scratch
+        : { out: scratch.out, path: scratch.path, stopAtFirst: true, extraSkip };
+    if (walkOwned(compileSet(e.fieldsV1), desired, live, st)) {
+      scratch.out.length = 0;
+      return true;
     }
   }
   return false;

@@ -5,7 +5,7 @@
  */
 import { cloneClean, type JsonObject } from './normalize.js';
 import { deletePaths, type JsonPath } from './json-pointer.js';
-import { elementKey, findByKey, listSemantics } from './lists.js';
+import { findMatch, hasKey, listSemantics } from './lists.js';
 import { equalLeaf } from './subset.js';
 
 function isPlainObject(v: unknown): v is JsonObject {
@@ -25,8 +25,7 @@ function merge(
     if (sem.type === 'map') {
       const out = l.slice();
       d.forEach((de: unknown, i) => {
-        const k = elementKey(sem, de);
-        const li = k === undefined ? (i < out.length ? i : -1) : findByKey(sem, l, k);
+        const li = !hasKey(sem, de) ? (i < out.length ? i : -1) : findMatch(sem, l, de, i);
         if (li < 0) out.push(cloneClean(de));
         else out[li] = merge(l[li], de, undefined, field);
       });

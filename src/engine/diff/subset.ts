@@ -11,8 +11,8 @@
 import type { Difference } from './types.js';
 import { formatPointer, type JsonPath } from './json-pointer.js';
 import {
-  elementKey,
-  findByKey,
+  findMatch,
+  hasKey,
   intOrStringFields,
   listSemantics,
   quantityFields,
@@ -72,13 +72,12 @@ export function isSubset(
     if (sem.type === 'map') {
       for (let i = 0; i < d.length; i++) {
         const de: unknown = d[i];
-        const k = elementKey(sem, de);
-        if (k === undefined) {
+        if (!hasKey(sem, de)) {
           // an element without its key: compare by position
           if (!isSubset(de, l[i], undefined, field)) return false;
           continue;
         }
-        const li = l[i] !== undefined && elementKey(sem, l[i]) === k ? i : findByKey(sem, l, k);
+        const li = findMatch(sem, l, de, i);
         if (li < 0 || !isSubset(de, l[li], undefined, field)) return false;
       }
       return true;
@@ -127,8 +126,7 @@ export function collectDifferences(
     const sem = listSemantics(field, d);
     if (sem.type === 'map') {
       d.forEach((de: unknown, i) => {
-        const k = elementKey(sem, de);
-        const li = k === undefined ? (i < l.length ? i : -1) : findByKey(sem, l, k);
+        const li = !hasKey(sem, de) ? (i < l.length ? i : -1) : findMatch(sem, l, de, i);
         if (li < 0) {
           out.push({ op: 'add', path: formatPointer([...path, '-']), desired: de });
           return;

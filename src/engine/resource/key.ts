@@ -67,6 +67,13 @@ export function formatResourceKey(k: ResourceKey): string {
   return `${k.group}/${k.kind}/${k.namespace}/${k.name}`;
 }
 
+/** `formatResourceKey(resourceKeyOf(obj))` without the intermediate key object. */
+export function formatObjectKey(obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): string {
+  const apiVersion = obj.apiVersion;
+  const i = apiVersion.indexOf('/');
+  return `${i < 0 ? '' : apiVersion.slice(0, i)}/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
+}
+
 /** `group/kind`, a Map key for kinds. */
 export function formatGroupKind(gk: GroupKind): string {
   return `${gk.group}/${gk.kind}`;
