@@ -180,6 +180,10 @@ export const scenario: Scenario = {
         client,
         statusProcessors: STATUS_PROCESSORS,
         clusterClientOptions: { qps: QPS, burst: BURST },
+        // the rounds trigger every refresh themselves: no periodic timer may write reconciledAt
+        // in between (a run at 1,000 apps lasts longer than the default 120 s)
+        resyncMs: 86_400_000,
+        resyncJitterMs: 0,
       });
       const c = ctl.controller;
       const idle = (): boolean => c.refreshQueue.len() === 0 && c.refreshQueue.inFlight() === 0;
