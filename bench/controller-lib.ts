@@ -5,7 +5,10 @@
  * in this process (so its heap and counters can be measured). Everything listens on 127.0.0.1 and
  * is stopped by `close()`.
  */
-import { setFlagsFromString } from 'node:v8';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Application, KubeObject } from '../src/apis/index.js';
 import { createRepoServerClient } from '../src/reposerver/client.js';
@@ -35,6 +38,10 @@ export interface ControllerBench {
   readonly repoServer: RepoServerProcess;
   /** an admin client without rate limit (set-up and reference runs) */
   readonly admin: KubeClient;
+  /** a new client of the test cluster with this rate limit (closed by `close()`) */
+  client(qps: number, burst: number): KubeClient;
+  /** server-side applies `objs` as `argocd-controller` with the admin client, `concurrency` at once */
+  applyAll(objs: readonly KubeObject[], concurrency?: number): Promise<void>;
   startController(options?: Partial<ApplicationControllerOptions>): Promise<TestController>;
   /** creates Applications `prefix0..N-1` for directories `<dir>/app<i>` */
   createApps(
@@ -62,12 +69,29 @@ export async function startControllerBench(
   const destNs = await tempNamespace(`${prefix}-dest`);
   const repoServer = await startRepoServerProcess({ args: ['--loglevel', 'info'] });
   const controllers: TestController[] = [];
+  const clients: KubeClient[] = [];
+  const connection = loadKubeconfig(cluster.kubeconfigPath);
   return {
     argo,
     dest: destNs.name,
     git,
     repoServer,
     admin,
+    client(qps, burst) {
+      const c = new KubeClient(connection, { qps, burst });
+      clients.push(c);
+      return c;
+    },
+    async applyAll(objs, concurrency = 32) {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < objs.length) {
+          const o = objs[next++];
+          if (o) await admin.apply(o, { fieldManager: 'argocd-controller', force: true });
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    },
     async startController(options = {}) {
       const c = await startTestController({
         namespace: argo.name,
@@ -99,6 +123,7 @@ export async function startControllerBench(
     },
     async close() {
       for (const c of controllers) await c.stop();
+      for (const c of clients) c.close();
       await destNs.cleanup();
       await argo.cleanup();
       await repoServer.stop();
@@ -106,6 +131,34 @@ export async function startControllerBench(
       admin.close();
     },
   };
+}
+
+/**
+ * Runs `fn` under the V8 CPU profiler when `ARGOCD_TS_BENCH_PROFILE` names a directory, writing
+ * `<dir>/<label>.cpuprofile` (open it in Chrome DevTools or VS Code); otherwise just runs `fn`.
+ * Only the measured part of a scenario is profiled, not its set-up.
+ */
+export async function profiled<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.ARGOCD_TS_BENCH_PROFILE;
+  if (!dir) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(join(dir, `${label}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+/** Writes a heap snapshot `<dir>/<label>.heapsnapshot` when `ARGOCD_TS_BENCH_PROFILE` is set. */
+export function heapSnapshotIfAsked(label: string): void {
+  const dir = process.env.ARGOCD_TS_BENCH_PROFILE;
+  if (dir) writeHeapSnapshot(join(dir, `${label}.heapsnapshot`));
 }
 
 /** Polls `cond` every `intervalMs` until true; throws naming `what` after `timeoutMs`. */

@@ -207,6 +207,8 @@ export async function runController(
     syncTimeoutMs: o.syncTimeoutSeconds * 1000,
     kubectlParallelismLimit: o.kubectlParallelismLimit,
     repoServerTimeoutMs: o.repoServerTimeoutSeconds * 1000,
+    repoErrorGracePeriodMs: o.repoErrorGracePeriodSeconds * 1000,
+    reconciledAtMaxAgeMs: o.reconciledAtMaxAgeSeconds * 1000,
     sharding: { replicas: o.replicas, shard, algorithm: o.shardingMethod },
     metricsRegistry: registry,
     events: enabled.includes('all') ? 'all' : enabled.includes('none') ? 'none' : enabled,

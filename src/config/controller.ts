@@ -25,6 +25,7 @@ export const CONTROLLER_DEFAULTS = {
   selfHealBackoffCapSeconds: 300,
   syncTimeoutSeconds: 0,
   repoErrorGracePeriodSeconds: 180,
+  reconciledAtMaxAgeSeconds: 600,
   kubectlParallelismLimit: 20,
   metricsPort: 8082,
   metricsAddress: '0.0.0.0',
@@ -154,6 +155,13 @@ export const controllerOptionSpecs = {
     CONTROLLER_DEFAULTS.repoErrorGracePeriodSeconds,
     'ARGOCD_APPLICATION_CONTROLLER_REPO_ERROR_GRACE_PERIOD_SECONDS',
     'controller.repo.error.grace.period.seconds',
+  ),
+  reconciledAtMaxAgeSeconds: seconds(
+    'reconciled-at-max-age-seconds',
+    'A periodic refresh of an unchanged app writes status.reconciledAt only when it is older than this (argocd-ts; 0 = on every refresh, as Argo CD)',
+    CONTROLLER_DEFAULTS.reconciledAtMaxAgeSeconds,
+    'ARGOCD_APPLICATION_CONTROLLER_RECONCILED_AT_MAX_AGE_SECONDS',
+    'controller.reconciled.at.max.age.seconds',
   ),
   kubectlParallelismLimit: opt.int(
     'kubectl-parallelism-limit',

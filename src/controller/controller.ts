@@ -27,6 +27,8 @@ import {
   type AppProject,
   type Application,
   type ApplicationCondition,
+  type ApplicationSource,
+  type ApplicationSpec,
   type ApplicationStatus,
   type Cluster,
   type ConfigMap,
@@ -38,6 +40,7 @@ import {
   appInstanceName,
   compareAppState,
   compileIgnoreDifferences,
+  createCompareCache,
   planCascadeDeletion,
   prepareDesired,
   type CompareResult,
@@ -49,7 +52,6 @@ import {
   EventReasons,
   KubeApplier,
   connectionFromCluster,
-  formatResourceKey,
   isConflict,
   isNotFound,
   parseTrackingId,
@@ -61,7 +63,6 @@ import {
   type KubeClientOptions,
   type KubeConnection,
   type KubeLog,
-  type ResourceKey,
 } from '../kube/index.js';
 import { errorMessage } from '../lib/index.js';
 import type { RepoServerClient } from '../reposerver/client.js';
@@ -73,7 +74,7 @@ import {
 } from './autosync.js';
 import { appendHistory, isoSeconds, mergeConditions } from './conditions.js';
 import { ControllerError } from './errors.js';
-import { ManifestSource, type ManifestResult } from './manifests.js';
+import { ManifestSource } from './manifests.js';
 import { registerControllerMetrics, type ControllerMetrics } from './metrics.js';
 import {
   checkApplicationSpec,
@@ -82,21 +83,23 @@ import {
   type ResolvedDestination,
 } from '../engine/index.js';
 import { WorkQueue, runWorkers } from './queue.js';
+import {
+  DEFAULT_RECONCILED_AT_MAX_AGE_MS,
+  REFRESH_LEVEL_ORDER,
+  maxRefreshLevel,
+  reconciledAtDue,
+  repoErrorAction,
+  type RefreshLevel,
+} from './refresh-policy.js';
 import { RepoCredentials } from './repo-creds.js';
 import { shardForCluster, type ShardingAlgorithm } from './sharding.js';
 import { controllerSettings, type ControllerSettings } from './settings.js';
 import { jsonEqual, mergePatch } from './status-patch.js';
+import { findOrphanedResources } from './orphaned.js';
 import { ObjectStore } from './store.js';
 import { SyncRunner, type SyncStepResult } from './sync-runner.js';
 
-/** How much of the app a refresh re-reads (≈ Argo CD's CompareWith levels). */
-export type RefreshLevel = 'recent' | 'latest' | 'resolve' | 'hard';
-const LEVEL_ORDER: Readonly<Record<RefreshLevel, number>> = {
-  recent: 0,
-  latest: 1,
-  resolve: 2,
-  hard: 3,
-};
+export type { RefreshLevel } from './refresh-policy.js';
 
 export interface ApplicationControllerOptions {
   /** the control-plane namespace (Applications, AppProjects, Secrets, ConfigMaps) */
@@ -123,6 +126,17 @@ export interface ApplicationControllerOptions {
   readonly syncTimeoutMs?: number;
   readonly kubectlParallelismLimit?: number;
   readonly repoServerTimeoutMs?: number;
+  /**
+   * `--repo-error-grace-period-seconds`: how long a failing repo server keeps an app's last good
+   * comparison before it becomes a ComparisonError (default 180 s; 0 = report at once)
+   */
+  readonly repoErrorGracePeriodMs?: number;
+  /**
+   * `--reconciled-at-max-age-seconds`: a periodic refresh of an unchanged app writes
+   * `status.reconciledAt` only when it is older than this (default 600 s; 0 = every refresh, as
+   * Argo CD)
+   */
+  readonly reconciledAtMaxAgeMs?: number;
   readonly sharding?: {
     readonly replicas: number;
     readonly shard: number;
@@ -139,17 +153,20 @@ export interface ApplicationControllerOptions {
 /** What the refresh sub-steps found; summarised into the status once at the end. */
 interface RefreshState {
   readonly app: Application;
-  readonly level: RefreshLevel;
+  /** the level asked for; lowered to `recent` when the repo server fails within its grace period */
+  level: RefreshLevel;
   conditions: { type: string; message: string }[];
   project?: AppProject;
   cluster?: Cluster;
   dest?: ResolvedDestination;
   handle?: ClusterHandle;
-  manifests?: ManifestResult;
+  target?: Target;
   desired?: DesiredState;
   compare?: CompareResult;
   /** stop after this step (a condition explains why) */
   halted: boolean;
+  /** write nothing: the last good comparison stays (repo server error within the grace period) */
+  keepStatus?: boolean;
   /** retry the refresh with the queue's backoff (repo server or cluster unreachable) */
   retry?: boolean;
   /** `operation` to set (automated sync) */
@@ -157,11 +174,36 @@ interface RefreshState {
   requeueAfterMs?: number;
 }
 
+/** A kind an app manages; `id` is `group/kind`. */
+interface KindRef {
+  readonly group: string;
+  readonly kind: string;
+  readonly id: string;
+}
+
+/** The prepared desired state of an app at one revision (what `desiredCache` keeps per app). */
 interface DesiredCacheEntry {
+  /** `Target.key` it was prepared for */
   readonly key: string;
-  /** the parsed manifests it was prepared from (shared with the manifest cache) */
-  readonly source: readonly KubeObject[];
   readonly desired: DesiredState;
+  readonly revision: string;
+  readonly sourceType: string;
+  /** the kinds of its objects */
+  readonly kinds: readonly KindRef[];
+}
+
+/**
+ * The desired state a refresh or a sync compares with: the resolved revision and either the
+ * prepared state from `desiredCache` or the manifests the repo server generated (prepared later,
+ * once the cluster's discovery is at hand).
+ */
+interface Target {
+  /** the manifest keys of the sources and the settings `prepareDesired` depends on */
+  readonly key: string;
+  readonly revision: string;
+  readonly sourceType: string;
+  readonly cached?: DesiredCacheEntry;
+  readonly objects?: readonly KubeObject[];
 }
 
 /** Fields of `status` each queue owns (the other never writes them). */
@@ -217,6 +259,8 @@ export class ApplicationController {
   private readonly syncRunner = new SyncRunner();
   private readonly metrics: ControllerMetrics | undefined;
   private settings: ControllerSettings;
+  /** memo of per-resource comparisons by object identity (live objects are never mutated) */
+  private readonly compareCache = createCompareCache();
   private readonly pendingLevel = new Map<string, RefreshLevel>();
   /** when each app is due for its periodic full refresh */
   private readonly nextFull = new Map<string, number>();
@@ -226,6 +270,15 @@ export class ApplicationController {
     DesiredState,
     { key: string; violations: readonly ProjectViolation[] }
   >();
+  /** the project's source and destination rules per app spec (specs are replaced, never mutated) */
+  private readonly specRulesCache = new WeakMap<
+    ApplicationSpec,
+    { project: AppProject; cluster: Cluster; violations: readonly ProjectViolation[] }
+  >();
+  /** when each app's current run of repo server errors started */
+  private readonly repoErrorsSince = new Map<string, number>();
+  /** cluster caches asked to follow every kind (a project watches orphaned resources) */
+  private readonly followingAll = new WeakMap<object, Promise<boolean>>();
   /** per cluster: kinds its cache follows and has listed, attempts in flight, failures */
   private readonly kindState = new Map<
     string,
@@ -334,12 +387,14 @@ export class ApplicationController {
       onChange: (server) => {
         this.subscribed.delete(server);
         this.kindState.delete(server);
-        for (const a of this.apps.list()) this.requestRefresh(a.metadata.name ?? '', 'latest');
+        for (const a of this.apps.list()) this.requestRefresh(a.metadata.name ?? '', 'periodic');
       },
       log: this.log,
     });
     this.manifestSource = new ManifestSource(options.repoServer, this.creds, {
       timeoutMs: options.repoServerTimeoutMs ?? 60_000,
+      // the prepared desired state is cached per app instead (desiredCache)
+      maxEntries: 0,
     });
     this.metrics = options.metricsRegistry
       ? registerControllerMetrics(options.metricsRegistry, {
@@ -392,7 +447,7 @@ export class ApplicationController {
     this.projects.onChange((_e, p) => {
       for (const a of this.apps.list())
         if (a.spec.project === p.metadata.name)
-          this.requestRefresh(a.metadata.name ?? '', 'latest');
+          this.requestRefresh(a.metadata.name ?? '', 'periodic');
     });
     await this.projects.start();
     this.apps.onChange((event, app, old) => {
@@ -468,7 +523,7 @@ export class ApplicationController {
   requestRefresh(name: string, level: RefreshLevel, delayMs = 0): void {
     if (name === '') return;
     const cur = this.pendingLevel.get(name);
-    if (cur === undefined || LEVEL_ORDER[level] > LEVEL_ORDER[cur])
+    if (cur === undefined || REFRESH_LEVEL_ORDER[level] > REFRESH_LEVEL_ORDER[cur])
       this.pendingLevel.set(name, level);
     if (delayMs > 0) this.refreshQueue.addAfter(name, delayMs);
     else this.refreshQueue.add(name);
@@ -538,6 +593,7 @@ export class ApplicationController {
       this.nextFull.delete(name);
       this.nextHard.delete(name);
       this.desiredCache.delete(name);
+      this.repoErrorsSince.delete(name);
       return;
     }
     if (app.metadata.deletionTimestamp) {
@@ -547,9 +603,10 @@ export class ApplicationController {
     const refresh = app.metadata.annotations?.[Annotations.refresh];
     // a requested refresh resolves the revision anew (Argo CD's CompareWithLatestForceResolve)
     if (refresh !== undefined) this.requestRefresh(name, refresh === 'hard' ? 'hard' : 'resolve');
-    if (event === 'added') {
-      this.requestRefresh(name, 'latest');
-    } else if (old && !jsonEqual(old.spec, app.spec)) this.requestRefresh(name, 'latest');
+    // an app seen for the first time is new (no reconciledAt yet: written) or known from before a
+    // restart or relist (compared again; reconciledAt written only by the periodic rule)
+    if (event === 'added') this.requestRefresh(name, 'periodic');
+    else if (old && !jsonEqual(old.spec, app.spec)) this.requestRefresh(name, 'latest');
     if (app.operation && (event === 'added' || !jsonEqual(old?.operation, app.operation)))
       this.operationQueue.add(name);
     else if (event === 'added' && isRunning(app.status?.operationState))
@@ -596,7 +653,7 @@ export class ApplicationController {
             name,
             now + s.reconciliationTimeoutMs + this.random() * s.reconciliationJitterMs,
           );
-          this.requestRefresh(name, 'latest');
+          this.requestRefresh(name, 'periodic');
         }
       }
       if (s.hardReconciliationTimeoutMs > 0) {
@@ -661,39 +718,24 @@ export class ApplicationController {
     if (!this.ownsApp(app)) return;
     const t0 = this.now();
     const st: RefreshState = { app, level, conditions: [], halted: false };
-    const steps: ((s: RefreshState) => Promise<void> | void)[] = [
-      (s) => {
-        this.stepProject(s);
-      },
-      (s) => {
-        this.stepDestination(s);
-      },
-      (s) => {
-        this.stepSpecRules(s);
-      },
-      (s) => this.stepManifests(s),
-      (s) => this.stepCluster(s),
-      (s) => {
-        this.stepCompare(s);
-      },
-      (s) => {
-        this.stepAutoSync(s);
-      },
-    ];
-    for (const step of steps) {
-      if (st.halted) break;
-      await step(st);
-    }
-    await this.summarizeRefresh(st);
+    // ordered sub-steps; only the ones that wait for something are awaited
+    this.stepProject(st);
+    if (!st.halted) this.stepDestination(st);
+    if (!st.halted) this.stepSpecRules(st);
+    if (!st.halted) await this.stepManifests(st);
+    if (!st.halted) await this.stepCluster(st);
+    if (!st.halted) this.stepCompare(st);
+    if (!st.halted) this.stepAutoSync(st);
+    if (!st.keepStatus) await this.summarizeRefresh(st);
     this.counters.refreshes++;
     this.metrics?.observeReconcile(app, (this.now() - t0) / 1000);
     if (st.retry) {
-      this.pendingLevel.set(name, 'latest');
+      this.pendingLevel.set(name, maxRefreshLevel(level, 'periodic'));
       this.refreshQueue.addRateLimited(name);
       return;
     }
     this.refreshQueue.forget(name);
-    if (st.requeueAfterMs !== undefined) this.requestRefresh(name, 'latest', st.requeueAfterMs);
+    if (st.requeueAfterMs !== undefined) this.requestRefresh(name, 'periodic', st.requeueAfterMs);
   }
 
   private halt(s: RefreshState, type: string, message: string): void {
@@ -735,46 +777,83 @@ export class ApplicationController {
   }
 
   private stepSpecRules(s: RefreshState): void {
-    if (!s.project || !s.dest) return;
-    const sources = getSources(s.app.spec);
-    if (sources.length === 0) {
-      this.halt(s, 'InvalidSpecError', 'spec.source or spec.sources is required');
-      return;
+    if (!s.project || !s.dest || !s.cluster) return;
+    const spec = s.app.spec;
+    let violations: readonly ProjectViolation[];
+    const hit = this.specRulesCache.get(spec);
+    if (hit && hit.project === s.project && hit.cluster === s.cluster) violations = hit.violations;
+    else {
+      const sources = getSources(spec);
+      if (sources.length === 0) {
+        this.halt(s, 'InvalidSpecError', 'spec.source or spec.sources is required');
+        return;
+      }
+      violations = checkApplicationSpec(s.project, sources, s.dest);
+      this.specRulesCache.set(spec, { project: s.project, cluster: s.cluster, violations });
     }
-    const v = checkApplicationSpec(s.project, sources, s.dest);
-    if (v.length > 0) {
-      for (const x of v) s.conditions.push({ type: 'InvalidSpecError', message: x.message });
+    if (violations.length > 0) {
+      for (const x of violations)
+        s.conditions.push({ type: 'InvalidSpecError', message: x.message });
       s.halted = true;
     }
   }
 
   private async stepManifests(s: RefreshState): Promise<void> {
+    if (!s.dest) return;
+    const name = s.app.metadata.name ?? '';
     try {
-      s.manifests = await this.desiredManifests(s.app, s.level);
+      s.target = await this.refreshTarget(s.app, s.level, s.dest.server);
+      this.repoErrorsSince.delete(name);
+      return;
     } catch (err) {
+      // the repo server may be down: try again with backoff (1 s doubling to 60 s)
+      s.retry = true;
+      const now = this.now();
+      const since = this.repoErrorsSince.get(name);
+      if (since === undefined) this.repoErrorsSince.set(name, now);
+      const prevSync = s.app.status?.sync?.status;
+      const action = repoErrorAction({
+        level: s.level,
+        firstErrorMs: since,
+        nowMs: now,
+        graceMs: this.o.repoErrorGracePeriodMs ?? 180_000,
+        hasComparison: prevSync === 'Synced' || prevSync === 'OutOfSync',
+      });
+      if (action === 'keep') {
+        // within the grace period: keep the last good comparison. The revision compared last is
+        // still known; when its desired state is cached, live changes keep being compared with it.
+        this.log('warn', 'repo server error within the grace period; keeping the last comparison', {
+          application: name,
+          error: errorMessage(err),
+        });
+        const fallback = s.level !== 'recent' ? this.cachedTarget(s.app, s.dest.server) : undefined;
+        if (fallback) {
+          s.target = fallback;
+          s.level = 'recent';
+        } else {
+          s.halted = true;
+          s.keepStatus = true;
+        }
+        return;
+      }
       this.halt(
         s,
         'ComparisonError',
         `Failed to load target state: failed to generate manifest for source 1 of 1: ${errorMessage(err)}`,
       );
-      // the repo server may be down: try again with backoff (1 s doubling to 60 s)
-      s.retry = true;
     }
   }
 
-  /** The manifests of the app's sources at the level asked (see RefreshLevel). */
-  private async desiredManifests(app: Application, level: RefreshLevel): Promise<ManifestResult> {
-    const sources = getSources(app.spec).filter(
-      (src) => src.path !== undefined || src.chart !== undefined,
-    );
-    const appName = appInstanceName(
-      { name: app.metadata.name ?? '', namespace: app.metadata.namespace },
-      this.namespace,
-    );
-    const namespace = app.spec.destination.namespace ?? '';
+  /** The revision each source is compared at for a refresh of `level` (see RefreshLevel). */
+  private async refreshTarget(
+    app: Application,
+    level: RefreshLevel,
+    server: string,
+  ): Promise<Target> {
+    const sources = manifestSources(app.spec);
     const known = app.status?.sync?.revision;
-    const results: ManifestResult[] = [];
-    for (const src of sources) {
+    const resolved: { source: ApplicationSource; revision: string }[] = [];
+    for (const source of sources) {
       let revision: string;
       if (
         level === 'recent' &&
@@ -785,26 +864,81 @@ export class ApplicationController {
         revision = known;
       else
         revision = await this.manifestSource.resolveRevision(
-          src,
+          source,
           level === 'hard' || level === 'resolve',
         );
-      results.push(
-        await this.manifestSource.generate(src, revision, {
-          appName,
-          namespace,
-          hard: level === 'hard',
-        }),
-      );
+      resolved.push({ source, revision });
     }
+    return this.loadTarget(app, resolved, server, level === 'hard');
+  }
+
+  /** The target of the revision last compared, when its prepared state is cached (else undefined). */
+  private cachedTarget(app: Application, server: string): Target | undefined {
+    const known = app.status?.sync?.revision;
+    const sources = manifestSources(app.spec);
+    if (
+      !known ||
+      sources.length !== 1 ||
+      !jsonEqual(app.status?.sync?.comparedTo?.source, app.spec.source)
+    )
+      return undefined;
+    const key = this.targetKey(
+      app,
+      sources.map((source) => ({ source, revision: known })),
+      server,
+    );
+    const hit = this.desiredCache.get(app.metadata.name ?? '');
+    return hit?.key === key ? targetOf(hit) : undefined;
+  }
+
+  /** The cache key of a target: the manifest keys of its sources and the preparation settings. */
+  private targetKey(
+    app: Application,
+    resolved: readonly { source: ApplicationSource; revision: string }[],
+    server: string,
+  ): string {
+    const ctx = { appName: this.instanceOf(app), namespace: app.spec.destination.namespace ?? '' };
+    return JSON.stringify([
+      resolved.map((r) => this.manifestSource.manifestKey(r.source, r.revision, ctx)),
+      app.spec.ignoreDifferences ?? null,
+      this.settings.trackingMethod,
+      this.settings.instanceLabelKey,
+      server,
+    ]);
+  }
+
+  /**
+   * The desired state of `app` at the resolved revisions: the prepared state when it is cached
+   * (`hard` bypasses it), else the manifests from the repo server (prepared by `desiredFor`).
+   */
+  private async loadTarget(
+    app: Application,
+    resolved: readonly { source: ApplicationSource; revision: string }[],
+    server: string,
+    hard: boolean,
+  ): Promise<Target> {
+    const key = this.targetKey(app, resolved, server);
+    const hit = this.desiredCache.get(app.metadata.name ?? '');
+    if (hit?.key === key && !hard) return targetOf(hit);
+    const ctx = {
+      appName: this.instanceOf(app),
+      namespace: app.spec.destination.namespace ?? '',
+      hard,
+    };
+    const results = await Promise.all(
+      resolved.map((r) => this.manifestSource.generate(r.source, r.revision, ctx)),
+    );
+    const first = results[0];
     return {
-      revision: results[0]?.revision ?? '',
-      objects: results.flatMap((r) => r.objects),
-      sourceType: results[0]?.sourceType ?? '',
+      key,
+      revision: first?.revision ?? '',
+      sourceType: first?.sourceType ?? '',
+      objects: results.length === 1 && first ? first.objects : results.flatMap((r) => r.objects),
     };
   }
 
   private async stepCluster(s: RefreshState): Promise<void> {
-    if (!s.cluster || !s.manifests) return;
+    if (!s.cluster || !s.target) return;
     let handle: ClusterHandle;
     try {
       handle = await this.registry.acquire(s.cluster.server);
@@ -819,9 +953,32 @@ export class ApplicationController {
     }
     s.handle = handle;
     this.subscribe(handle);
-    if (!(await this.ensureKinds(handle, kindsOf(s.manifests.objects, s.app))))
-      // compare anyway (what is known), and come back once the kinds can be followed
-      s.retry = true;
+    const kinds = s.target.cached?.kinds ?? kindRefsOf(s.target.objects ?? []);
+    let ok = await this.ensureKinds(handle, kinds);
+    ok = (await this.ensureKinds(handle, statusKindsOf(s.app))) && ok;
+    if (s.project?.spec.orphanedResources) ok = (await this.followAllKinds(handle)) && ok;
+    // compare anyway (what is known), and come back once the kinds can be followed
+    if (!ok) s.retry = true;
+  }
+
+  /** Makes the cluster cache follow every kind (orphaned resources are searched among all kinds). */
+  private followAllKinds(handle: ClusterHandle): Promise<boolean> {
+    let p = this.followingAll.get(handle.cache);
+    if (!p) {
+      p = handle.cache.start().then(
+        () => true,
+        (err: unknown) => {
+          this.followingAll.delete(handle.cache);
+          this.log('warn', 'cannot follow every kind for orphaned resources', {
+            cluster: handle.cluster.server,
+            error: errorMessage(err),
+          });
+          return false;
+        },
+      );
+      this.followingAll.set(handle.cache, p);
+    }
+    return p;
   }
 
   private subscribe(handle: ClusterHandle): void {
@@ -838,10 +995,7 @@ export class ApplicationController {
    * one attempt per kind). Returns false when a kind could not be followed (not served yet,
    * excluded, list failed): the caller retries later; a failed kind is tried again after 10 s.
    */
-  private async ensureKinds(
-    handle: ClusterHandle,
-    kinds: readonly { group: string; kind: string }[],
-  ): Promise<boolean> {
+  private async ensureKinds(handle: ClusterHandle, kinds: readonly KindRef[]): Promise<boolean> {
     const server = handle.cluster.server;
     let st = this.kindState.get(server);
     if (!st || st.cache !== handle.cache) {
@@ -849,20 +1003,20 @@ export class ApplicationController {
       this.kindState.set(server, st);
     }
     const state = st;
-    const now = this.now();
-    const waits: Promise<boolean>[] = [];
+    let waits: Promise<boolean>[] | undefined;
     for (const k of kinds) {
-      const id = `${k.group}/${k.kind}`;
+      const id = k.id;
       if (state.ready.has(id)) continue;
       // excluded kinds are not followed (resource.exclusions): nothing to wait for
       if (this.settings.filter.isExcluded(k.group, k.kind, server)) continue;
+      waits ??= [];
       const pending = state.pending.get(id);
       if (pending) {
         waits.push(pending);
         continue;
       }
       const failed = state.failedAt.get(id);
-      if (failed !== undefined && now - failed < 10_000) {
+      if (failed !== undefined && this.now() - failed < 10_000) {
         waits.push(Promise.resolve(false));
         continue;
       }
@@ -886,31 +1040,17 @@ export class ApplicationController {
       state.pending.set(id, tracked);
       waits.push(tracked);
     }
-    if (waits.length === 0) return true;
+    if (waits === undefined) return true;
     return (await Promise.all(waits)).every(Boolean);
   }
 
-  /** Prepared desired state, cached per app + revision + manifest set + settings. */
-  private desiredFor(
-    app: Application,
-    manifests: ManifestResult,
-    handle: ClusterHandle,
-  ): DesiredState {
+  /** The prepared desired state of a target (prepared once per app + target key, then cached). */
+  private desiredFor(app: Application, target: Target, handle: ClusterHandle): DesiredState {
+    if (target.cached) return target.cached.desired;
     const name = app.metadata.name ?? '';
-    const instance = appInstanceName({ name, namespace: app.metadata.namespace }, this.namespace);
-    const key = JSON.stringify([
-      manifests.revision,
-      app.spec.destination.namespace ?? '',
-      app.spec.ignoreDifferences ?? null,
-      this.settings.trackingMethod,
-      this.settings.instanceLabelKey,
-      handle.cluster.server,
-    ]);
-    const hit = this.desiredCache.get(name);
-    if (hit && hit.key === key && hit.source === manifests.objects) return hit.desired;
     // compare what is applied: the protocol defaults server-side apply adds (see withSsaDefaults)
-    const desired = prepareDesired(manifests.objects.map(withSsaDefaults), {
-      appInstanceName: instance,
+    const desired = prepareDesired((target.objects ?? []).map(withSsaDefaults), {
+      appInstanceName: this.instanceOf(app),
       tracking: { method: this.settings.trackingMethod, labelKey: this.settings.instanceLabelKey },
       destinationNamespace: app.spec.destination.namespace ?? '',
       resourceInfo: { isNamespaced: (g, k) => handle.cache.isNamespaced(g, k) },
@@ -918,7 +1058,13 @@ export class ApplicationController {
         ? { ignoreDifferences: compileIgnoreDifferences(app.spec.ignoreDifferences) }
         : {}),
     });
-    this.desiredCache.set(name, { key, desired, source: manifests.objects });
+    this.desiredCache.set(name, {
+      key: target.key,
+      desired,
+      revision: target.revision,
+      sourceType: target.sourceType,
+      kinds: kindRefsOf(desired.resources.map((r) => r.object)),
+    });
     return desired;
   }
 
@@ -929,7 +1075,7 @@ export class ApplicationController {
     desired: DesiredState,
     handle: ClusterHandle,
   ): readonly ProjectViolation[] {
-    const key = `${project.metadata.name ?? ''}@${project.metadata.resourceVersion ?? ''}|${dest.server}|${dest.namespace}`;
+    const key = violationKey(project, dest);
     const hit = this.violationCache.get(desired);
     if (hit?.key === key) return hit.violations;
     const violations = checkResources(
@@ -944,44 +1090,36 @@ export class ApplicationController {
     return violations;
   }
 
+  /**
+   * The live objects a comparison needs: the one at each desired key and every object tracked by
+   * the app. Cached objects are shared, so duplicates are found by identity.
+   */
   private liveFor(s: {
     handle: ClusterHandle;
     desired: DesiredState;
     app: Application;
   }): KubeObject[] {
     const cache = s.handle.cache;
-    const name = s.app.metadata.name ?? '';
-    const instance = appInstanceName({ name, namespace: s.app.metadata.namespace }, this.namespace);
-    const seen = new Set<string>();
     const out: KubeObject[] = [];
-    const add = (o: KubeObject | undefined, k?: ResourceKey): void => {
-      if (!o) return;
-      const ks = k
-        ? formatResourceKey(k)
-        : `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-      if (seen.has(ks)) return;
-      seen.add(ks);
-      out.push(o);
-    };
-    for (const d of s.desired.resources) add(cache.get(d.key), d.key);
+    for (const d of s.desired.resources) {
+      const o = cache.get(d.key);
+      if (o !== undefined) out.push(o);
+    }
+    const instance = this.instanceOf(s.app);
     const tracked =
       this.settings.trackingMethod === 'label' ? cache.byInstance(instance) : cache.byApp(instance);
-    for (const o of tracked)
-      add(o, {
-        group: groupOfApiVersion(o.apiVersion),
-        kind: o.kind,
-        namespace: o.metadata.namespace ?? '',
-        name: o.metadata.name ?? '',
-      });
+    if (tracked.length === 0) return out;
+    const seen = new Set<KubeObject>(out);
+    for (const o of tracked) if (!seen.has(o)) out.push(o);
     return out;
   }
 
   private stepCompare(s: RefreshState): void {
-    if (!s.handle || !s.manifests || !s.project || !s.dest) return;
+    if (!s.handle || !s.target || !s.project || !s.dest) return;
     const handle = s.handle;
     let desired: DesiredState;
     try {
-      desired = this.desiredFor(s.app, s.manifests, handle);
+      desired = this.desiredFor(s.app, s.target, handle);
     } catch (err) {
       // e.g. an ignoreDifferences rule the engine refuses, or a malformed manifest
       this.halt(s, 'ComparisonError', `failed to prepare the desired state: ${errorMessage(err)}`);
@@ -996,17 +1134,42 @@ export class ApplicationController {
       return;
     }
     const live = this.liveFor({ handle, desired, app: s.app });
-    s.compare = compareAppState({ desired, live });
+    s.compare = compareAppState({ desired, live, cache: this.compareCache });
     for (const c of desired.conditions) s.conditions.push({ type: c.type, message: c.message });
     for (const c of s.compare.conditions) s.conditions.push({ type: c.type, message: c.message });
+    const orphanedRule = s.project.spec.orphanedResources;
+    if (orphanedRule && orphanedRule.warn !== false && s.dest.namespace !== '') {
+      const managed = new Set<KubeObject>();
+      for (const it of s.compare.items) if (it.live) managed.add(it.live);
+      const orphaned = findOrphanedResources({
+        project: s.project,
+        live: handle.cache.byNamespace(s.dest.namespace),
+        managed,
+        isTracked: (o) => this.isTracked(o),
+      });
+      if (orphaned.length > 0)
+        s.conditions.push({
+          type: 'OrphanedResourceWarning',
+          message: `Application has ${orphaned.length} orphaned resources`,
+        });
+    }
+  }
+
+  /** Whether a live object carries some app's tracking (annotation, or the instance label). */
+  private isTracked(obj: KubeObject): boolean {
+    if (obj.metadata.annotations?.[Annotations.trackingId] !== undefined) return true;
+    return (
+      this.settings.trackingMethod !== 'annotation' &&
+      obj.metadata.labels?.[this.settings.instanceLabelKey] !== undefined
+    );
   }
 
   private stepAutoSync(s: RefreshState): void {
-    if (!s.compare || !s.manifests) return;
+    if (!s.compare || !s.target) return;
     const d = decideAutoSync({
       app: s.app,
       syncStatus: s.compare.syncStatus,
-      revision: s.manifests.revision,
+      revision: s.target.revision,
       resources: s.compare.resources,
       now: this.now(),
       selfHeal: this.o.selfHeal ?? DEFAULT_SELF_HEAL_BACKOFF,
@@ -1039,11 +1202,11 @@ export class ApplicationController {
       destination: app.spec.destination,
       ...(app.spec.ignoreDifferences ? { ignoreDifferences: app.spec.ignoreDifferences } : {}),
     };
-    if (s.compare && s.manifests) {
+    if (s.compare && s.target) {
       next.sync = {
         status: s.compare.syncStatus,
         comparedTo,
-        revision: s.manifests.revision,
+        revision: s.target.revision,
       };
       next.resources = s.compare.resources;
       const prevHealth = prev.health;
@@ -1055,7 +1218,7 @@ export class ApplicationController {
             ? prevHealth.lastTransitionTime
             : nowIso,
       };
-      if (s.manifests.sourceType) next.sourceType = s.manifests.sourceType;
+      if (s.target.sourceType) next.sourceType = s.target.sourceType;
       next.summary = {
         ...(prev.summary?.externalURLs ? { externalURLs: prev.summary.externalURLs } : {}),
         ...(s.compare.images.length > 0 ? { images: [...s.compare.images] } : {}),
@@ -1073,10 +1236,19 @@ export class ApplicationController {
     if (conds) next.conditions = conds;
     else delete next.conditions;
     next.controllerNamespace = this.namespace;
-    const full = s.level !== 'recent' || !prev.reconciledAt;
-    if (full) next.reconciledAt = nowIso;
-    const changed = mergePatch(pick(prev, REFRESH_FIELDS), pick(next, REFRESH_FIELDS));
-    // observedAt moves only with a real change (it would otherwise force a write every refresh)
+    let changed = mergePatch(pick(prev, REFRESH_FIELDS), pick(next, REFRESH_FIELDS));
+    const stamp = reconciledAtDue({
+      level: s.level,
+      previous: prev.reconciledAt,
+      nowMs: this.now(),
+      maxAgeMs: this.o.reconciledAtMaxAgeMs ?? DEFAULT_RECONCILED_AT_MAX_AGE_MS,
+      statusChanged: changed !== undefined,
+    });
+    if (stamp && prev.reconciledAt !== nowIso) {
+      next.reconciledAt = nowIso;
+      changed = { ...(changed as object | undefined), reconciledAt: nowIso };
+    }
+    // observedAt moves only with a write (it would otherwise force a write every refresh)
     const statusPatch =
       changed === undefined ? undefined : { ...(changed as object), observedAt: nowIso };
     const name = app.metadata.name ?? '';
@@ -1267,24 +1439,22 @@ export class ApplicationController {
     const specViolations = checkApplicationSpec(project, getSources(app.spec), dest);
     if (specViolations.length > 0)
       return fail('Failed', specViolations.map((v) => v.message).join('; '));
-    let manifests: ManifestResult;
+    let target: Target;
     try {
       const src = op.sync?.source ?? app.spec.source ?? getSources(app.spec)[0];
       if (!src) throw new ControllerError('ERR_INVALID_SPEC', 'the application has no source');
       const wanted = { ...src, targetRevision: op.sync?.revision || src.targetRevision || 'HEAD' };
       const revision =
         state.syncResult?.revision ?? (await this.manifestSource.resolveRevision(wanted));
-      manifests = await this.manifestSource.generate(wanted, revision, {
-        appName: this.instanceOf(app),
-        namespace: app.spec.destination.namespace ?? '',
-      });
+      target = await this.loadTarget(app, [{ source: wanted, revision }], cluster.server, false);
     } catch (err) {
       return fail('Error', `failed to load target state: ${errorMessage(err)}`);
     }
     const handle = await this.registry.acquire(cluster.server);
     this.subscribe(handle);
-    await this.ensureKinds(handle, kindsOf(manifests.objects, app));
-    const desired = this.desiredFor(app, manifests, handle);
+    await this.ensureKinds(handle, target.cached?.kinds ?? kindRefsOf(target.objects ?? []));
+    await this.ensureKinds(handle, statusKindsOf(app));
+    const desired = this.desiredFor(app, target, handle);
     const violations = this.resourceViolations(project, dest, desired, handle);
     if (violations.length > 0) return fail('Failed', violations.map((v) => v.message).join('; '));
     const name = app.metadata.name ?? '';
@@ -1292,8 +1462,13 @@ export class ApplicationController {
       app,
       operation: op,
       operationKey: `${state.startedAt}/${JSON.stringify(op)}`,
-      revision: manifests.revision,
-      compare: () => compareAppState({ desired, live: this.liveFor({ handle, desired, app }) }),
+      revision: target.revision,
+      compare: () =>
+        compareAppState({
+          desired,
+          live: this.liveFor({ handle, desired, app }),
+          cache: this.compareCache,
+        }),
       live: (k) => handle.cache.get(k),
       applier: new KubeApplier(handle.client),
       concurrency: Math.max(1, this.o.kubectlParallelismLimit ?? 20),
@@ -1451,10 +1626,7 @@ export class ApplicationController {
         );
       }
       this.subscribe(handle);
-      const kinds = (app.status?.resources ?? [])
-        .filter((r) => r.kind)
-        .map((r) => ({ group: r.group ?? '', kind: r.kind ?? '' }));
-      await this.ensureKinds(handle, kinds);
+      await this.ensureKinds(handle, statusKindsOf(app));
       const instance = this.instanceOf(app);
       const tracked =
         this.settings.trackingMethod === 'label'
@@ -1531,19 +1703,56 @@ function hasCredentials(c: Cluster): boolean {
   return Boolean(cfg.bearerToken || cfg.username || cfg.tlsClientConfig?.certData);
 }
 
-/** The kinds an app manages: those of its manifests and those its status lists. */
-function kindsOf(
-  objects: readonly KubeObject[],
-  app: Application,
-): { group: string; kind: string }[] {
-  const kinds = new Map<string, { group: string; kind: string }>();
+/** The sources that generate manifests (a `ref`-only source only provides values files). */
+function manifestSources(spec: ApplicationSpec): ApplicationSource[] {
+  return getSources(spec).filter((src) => src.path !== undefined || src.chart !== undefined);
+}
+
+function targetOf(entry: DesiredCacheEntry): Target {
+  return {
+    key: entry.key,
+    revision: entry.revision,
+    sourceType: entry.sourceType,
+    cached: entry,
+  };
+}
+
+function kindRef(group: string, kind: string): KindRef {
+  return { group, kind, id: `${group}/${kind}` };
+}
+
+/** The distinct kinds of some objects. */
+function kindRefsOf(objects: readonly KubeObject[]): KindRef[] {
+  const kinds = new Map<string, KindRef>();
   for (const o of objects) {
-    const group = groupOfApiVersion(o.apiVersion);
-    kinds.set(`${group}/${o.kind}`, { group, kind: o.kind });
+    const k = kindRef(groupOfApiVersion(o.apiVersion), o.kind);
+    if (!kinds.has(k.id)) kinds.set(k.id, k);
   }
-  for (const r of app.status?.resources ?? [])
-    if (r.kind) kinds.set(`${r.group ?? ''}/${r.kind}`, { group: r.group ?? '', kind: r.kind });
   return [...kinds.values()];
+}
+
+/** Kinds listed in the app's status (removed manifests are still seen, and so pruned). */
+const statusKinds = new WeakMap<object, readonly KindRef[]>();
+function statusKindsOf(app: Application): readonly KindRef[] {
+  const resources = app.status?.resources;
+  if (!resources || resources.length === 0) return [];
+  let kinds = statusKinds.get(resources);
+  if (!kinds) {
+    const m = new Map<string, KindRef>();
+    for (const r of resources) {
+      if (!r.kind) continue;
+      const k = kindRef(r.group ?? '', r.kind);
+      if (!m.has(k.id)) m.set(k.id, k);
+    }
+    kinds = [...m.values()];
+    statusKinds.set(resources, kinds);
+  }
+  return kinds;
+}
+
+/** What the project's resource rules depend on besides the objects. */
+function violationKey(project: AppProject, dest: ResolvedDestination): string {
+  return `${project.metadata.name ?? ''}@${project.metadata.resourceVersion ?? ''}|${dest.server}|${dest.namespace}`;
 }
 
 function groupOfApiVersion(apiVersion: string): string {

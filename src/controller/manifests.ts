@@ -3,7 +3,10 @@
  * to resolve the source's revision (cheap; concurrent identical requests are coalesced and the
  * answer reused for `revisionTtlMs`) and generates manifests only when the resolved SHA, the
  * source or the credentials changed. A hard refresh bypasses both caches (and the repo server's).
- * Parsed objects are shared by every reader and must be treated as read-only.
+ * Concurrent identical generations are always coalesced; settled results are kept in a
+ * least-recently-used cache of `maxEntries` (the application controller sets 0: it keeps the
+ * prepared desired state per app instead, keyed by `manifestKey`, and so holds each manifest set
+ * once). Parsed objects are shared by every reader and must be treated as read-only.
  */
 import type { ApplicationSource, KubeObject } from '../apis/index.js';
 import { isRecord } from '../lib/index.js';
@@ -26,7 +29,7 @@ export interface ManifestSourceOptions {
   readonly timeoutMs?: number;
   /** how long a resolved revision is reused (default 1 s) */
   readonly revisionTtlMs?: number;
-  /** cached manifest sets kept (least recently used dropped first; default 10,000) */
+  /** settled manifest sets kept (least recently used dropped first; default 10,000; 0 = none) */
   readonly maxEntries?: number;
   readonly now?: () => number;
 }
@@ -126,6 +129,9 @@ export function parseManifestStrings(docs: readonly string[]): KubeObject[] {
   return out;
 }
 
+/** resolved revisions remembered at most (each only for `revisionTtlMs`) */
+const MAX_REVISIONS = 10_000;
+
 interface RevisionEntry {
   at: number;
   value: Promise<string>;
@@ -135,6 +141,8 @@ interface RevisionEntry {
 export class ManifestSource {
   private readonly revisions = new Map<string, RevisionEntry>();
   private readonly manifests = new Map<string, Promise<ManifestResult>>();
+  /** generations in flight (coalesced whatever `maxEntries` is) */
+  private readonly inFlight = new Map<string, Promise<ManifestResult>>();
   private readonly now: () => number;
   private readonly ttl: number;
   private readonly max: number;
@@ -178,11 +186,25 @@ export class ManifestSource {
     value.catch(() => {
       if (this.revisions.get(key) === entry) this.revisions.delete(key);
     });
-    if (this.revisions.size > this.max) {
+    if (this.revisions.size > MAX_REVISIONS) {
       const first = this.revisions.keys().next().value;
       if (first !== undefined) this.revisions.delete(first);
     }
     return value;
+  }
+
+  /**
+   * The cache key of `generate(source, revision, ctx)`: equal keys give equal manifests (the source
+   * without its `targetRevision`, the resolved revision, the app, its namespace and the
+   * credentials' generation).
+   */
+  manifestKey(
+    source: ApplicationSource,
+    revision: string,
+    ctx: { appName: string; namespace: string },
+  ): string {
+    const { targetRevision: _ignored, ...rest } = source;
+    return JSON.stringify([revision, rest, ctx.appName, ctx.namespace, this.creds.generation]);
   }
 
   /** Manifests of `source` at `revision` (a resolved SHA) for an app. */
@@ -191,14 +213,17 @@ export class ManifestSource {
     revision: string,
     ctx: { appName: string; namespace: string; hard?: boolean },
   ): Promise<ManifestResult> {
-    const { targetRevision: _ignored, ...rest } = source;
-    const key = JSON.stringify([revision, rest, ctx.appName, ctx.namespace, this.creds.generation]);
-    const hit = this.manifests.get(key);
-    if (hit && !ctx.hard) {
-      // least recently used order: move to the end
-      this.manifests.delete(key);
-      this.manifests.set(key, hit);
-      return hit;
+    const key = this.manifestKey(source, revision, ctx);
+    if (!ctx.hard) {
+      const hit = this.manifests.get(key);
+      if (hit) {
+        // least recently used order: move to the end
+        this.manifests.delete(key);
+        this.manifests.set(key, hit);
+        return hit;
+      }
+      const pending = this.inFlight.get(key);
+      if (pending) return pending;
     }
     this.calls.generateManifest++;
     const req: ManifestRequestInit = {
@@ -214,15 +239,24 @@ export class ManifestSource {
       objects: parseManifestStrings(res.manifests),
       sourceType: res.sourceType,
     }));
-    this.manifests.set(key, value);
-    value.catch(() => {
-      if (this.manifests.get(key) === value) this.manifests.delete(key);
-    });
-    while (this.manifests.size > this.max) {
-      const first = this.manifests.keys().next().value;
-      if (first === undefined) break;
-      this.manifests.delete(first);
-    }
+    this.inFlight.set(key, value);
+    const settled = (): void => {
+      if (this.inFlight.get(key) === value) this.inFlight.delete(key);
+    };
+    value.then(
+      () => {
+        settled();
+        if (this.max <= 0) return;
+        this.manifests.set(key, value);
+        while (this.manifests.size > this.max) {
+          const first = this.manifests.keys().next().value;
+          if (first === undefined) break;
+          this.manifests.delete(first);
+        }
+      },
+      // the caller sees the failure; nothing is cached
+      settled,
+    );
     return value;
   }
 
@@ -230,6 +264,7 @@ export class ManifestSource {
   clear(): void {
     this.revisions.clear();
     this.manifests.clear();
+    this.inFlight.clear();
   }
 
   private callOptions(): { timeoutMs?: number } {

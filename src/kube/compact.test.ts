@@ -63,3 +63,41 @@ describe('StringPool', () => {
     assert.equal(pool.size, 2);
   });
 });
+
+describe('shared managedFields field sets', () => {
+  const opts = { keepManagedFieldsOf: new Set(['argocd-controller']), keepLastApplied: false };
+  it('stores equal field sets of kept entries once, frozen, and keeps unequal ones apart', () => {
+    const pool = new StringPool();
+    const a = compactObject(fixture(), opts, pool);
+    const b = compactObject(fixture(), opts, pool);
+    const fa = (a.metadata.managedFields as { fieldsV1: object }[])[0]?.fieldsV1;
+    const fb = (b.metadata.managedFields as { fieldsV1: object }[])[0]?.fieldsV1;
+    assert.ok(fa !== undefined);
+    assert.equal(fa, fb, 'the same instance');
+    assert.ok(Object.isFrozen(fa));
+    assert.deepEqual(
+      fa,
+      (fixture().metadata.managedFields as { fieldsV1: object }[]).find(
+        (m) => (m as unknown as { manager: string }).manager === 'argocd-controller',
+      )?.fieldsV1,
+    );
+    assert.equal(pool.fieldSetCount, 1);
+    const other = pool.internFieldSet({ 'f:data': { 'f:x': {} } });
+    assert.notEqual(other, fa);
+    assert.equal(pool.fieldSetCount, 2);
+  });
+
+  it('leaves very large field sets per object and stops sharing at the bound', () => {
+    const pool = new StringPool(1);
+    const big: Record<string, object> = {};
+    for (let i = 0; i < 5000; i++) big[`f:key-number-${i}`] = {};
+    assert.equal(pool.internFieldSet(big), big);
+    assert.equal(pool.fieldSetCount, 0);
+    assert.ok(!Object.isFrozen(big));
+    const first = pool.internFieldSet({ 'f:a': {} });
+    assert.equal(pool.internFieldSet({ 'f:a': {} }), first);
+    const second = { 'f:b': {} };
+    assert.equal(pool.internFieldSet(second), second, 'full: returned as it is');
+    assert.equal(pool.fieldSetCount, 1);
+  });
+});

@@ -2,7 +2,11 @@
  * Keeping live objects small in the cluster cache: drop `metadata.managedFields` except the
  * entries of managers the controller cares about (its own, for server-side diff), drop the
  * `kubectl.kubernetes.io/last-applied-configuration` annotation unless asked to keep it, and
- * share repeated strings (apiVersion, kind, namespace, label values, owner kinds) through a pool.
+ * share repeated strings (apiVersion, kind, namespace, label values, owner kinds, timestamps,
+ * managedFields' manager/operation/apiVersion) through a pool. The `fieldsV1` of kept
+ * managedFields entries are shared too: objects applied from the same manifest shape record the
+ * same field set, so equal sets are stored once, deep-frozen (cached objects are read-only anyway,
+ * and the engine's diff compiles a field set once per instance).
  * `approximateSize` estimates the heap an object holds, for `ClusterCache.approximateBytes()`.
  */
 import { Annotations, type KubeObject } from '../apis/index.js';
@@ -15,9 +19,22 @@ export interface CompactOptions {
   readonly keepLastApplied: boolean;
 }
 
-/** Strings that repeat across objects, stored once. Bounded: when full it stops adding. */
+/** Longest serialised `fieldsV1` shared by `StringPool.internFieldSet` (larger ones stay per object). */
+const MAX_SHARED_FIELD_SET_CHARS = 64 * 1024;
+
+function deepFreeze(v: unknown): void {
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  for (const x of Object.values(v)) deepFreeze(x);
+}
+
+/**
+ * Strings (and managedFields field sets) that repeat across objects, stored once. Bounded: when
+ * full it stops adding.
+ */
 export class StringPool {
   private readonly pool = new Map<string, string>();
+  private readonly fieldSets = new Map<string, object>();
   private readonly max: number;
 
   constructor(max = 100_000) {
@@ -31,9 +48,39 @@ export class StringPool {
     return s;
   }
 
+  /**
+   * The shared, deep-frozen instance of a JSON field set equal to `set` (the first one seen, which
+   * `set` itself becomes when it is new). Sets over 64 KiB serialised are returned as they are.
+   */
+  internFieldSet(set: object): object {
+    const key = JSON.stringify(set);
+    if (key.length > MAX_SHARED_FIELD_SET_CHARS) return set;
+    const hit = this.fieldSets.get(key);
+    if (hit !== undefined) return hit;
+    if (this.fieldSets.size >= this.max) return set;
+    deepFreeze(set);
+    this.fieldSets.set(key, set);
+    return set;
+  }
+
   get size(): number {
     return this.pool.size;
   }
+
+  /** Distinct field sets shared so far. */
+  get fieldSetCount(): number {
+    return this.fieldSets.size;
+  }
+}
+
+/** Shares the strings and the field set of a kept managedFields entry (mutating it). */
+function compactManagedFields(entry: Record<string, unknown>, pool: StringPool): void {
+  for (const k of ['manager', 'operation', 'apiVersion', 'time', 'fieldsType', 'subresource']) {
+    const v = entry[k];
+    if (typeof v === 'string') entry[k] = pool.intern(v);
+  }
+  const set = entry.fieldsV1;
+  if (isRecord(set)) entry.fieldsV1 = pool.internFieldSet(set);
 }
 
 /** Replaces short values by their pooled instance, in place (keys are interned by V8 already). */
@@ -67,6 +114,8 @@ export function compactObject(
   out.kind = pool.intern(out.kind);
   const meta = out.metadata;
   if (meta.namespace !== undefined) meta.namespace = pool.intern(meta.namespace);
+  if (typeof meta.creationTimestamp === 'string')
+    meta.creationTimestamp = pool.intern(meta.creationTimestamp);
   if (meta.managedFields !== undefined) {
     const all = meta.managedFields;
     const kept = all.filter(
@@ -74,7 +123,10 @@ export function compactObject(
         isRecord(m) && typeof m.manager === 'string' && opts.keepManagedFieldsOf.has(m.manager),
     );
     if (kept.length === 0) delete meta.managedFields;
-    else if (kept.length !== all.length) meta.managedFields = kept;
+    else {
+      if (kept.length !== all.length) meta.managedFields = kept;
+      for (const m of kept) if (isRecord(m)) compactManagedFields(m, pool);
+    }
   }
   const ann = meta.annotations;
   if (ann !== undefined && !opts.keepLastApplied && Annotations.lastAppliedConfiguration in ann) {

@@ -607,6 +607,160 @@ describe('argocd-application-controller (in-process)', () => {
     assert.equal(recovered.status?.resources?.length, 3);
   });
 
+  it('writes reconciledAt of an unchanged app on an explicit refresh at once, not on a periodic one', async () => {
+    const dest = await destNamespace('stamp');
+    await createApp(
+      applicationManifest('stamp', argo.name, {
+        repoURL: git.url('apps'),
+        path: 'guestbook',
+        destNamespace: dest,
+      }),
+    );
+    const first = await waitForApp(argo.client, argo.name, 'stamp', 'compared', (a) =>
+      Boolean(a.status?.reconciledAt && a.status.sync?.status === 'OutOfSync'),
+    );
+    const stamped = first.status?.reconciledAt;
+    // reconciledAt has whole seconds: a write after this would change it
+    await new Promise((r) => setTimeout(r, 1_100));
+    const c = ctl.controller;
+    const before = c.counters.refreshes;
+    c.requestRefresh('stamp', 'periodic');
+    await until(
+      'the periodic refresh ran',
+      () =>
+        Promise.resolve(
+          c.counters.refreshes > before &&
+            c.refreshQueue.len() === 0 &&
+            c.refreshQueue.inFlight() === 0,
+        ),
+      30_000,
+    );
+    const periodic = await getApp(argo.client, argo.name, 'stamp');
+    assert.equal(periodic?.status?.reconciledAt, stamped, 'an unchanged app is not written');
+    await argo.client.patch(
+      { ...APPS, namespace: argo.name, name: 'stamp' },
+      { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } },
+    );
+    const refreshed = await waitForApp(
+      argo.client,
+      argo.name,
+      'stamp',
+      'reconciledAt moved and the refresh annotation removed',
+      (a) =>
+        a.status?.reconciledAt !== stamped &&
+        a.metadata.annotations?.['argocd.argoproj.io/refresh'] === undefined,
+      10_000,
+    );
+    assert.ok(Date.parse(refreshed.status?.reconciledAt ?? '') > Date.parse(stamped ?? ''));
+  });
+
+  it('keeps the last comparison while the repo server fails within the grace period; a refresh request reports at once', async () => {
+    const dest = await destNamespace('grace');
+    await createApp(
+      applicationManifest('grace', argo.name, {
+        repoURL: git.url('apps'),
+        path: 'guestbook',
+        destNamespace: dest,
+      }),
+    );
+    await waitForApp(argo.client, argo.name, 'grace', 'compared', (a) =>
+      Boolean(a.status?.reconciledAt && a.status.sync?.status === 'OutOfSync'),
+    );
+    const c = ctl.controller;
+    proxy.block();
+    try {
+      // past the 1 s reuse of a resolved revision: the periodic refresh asks the repo server
+      await new Promise((r) => setTimeout(r, 1_100));
+      const refused = proxy.refused;
+      c.requestRefresh('grace', 'periodic');
+      // the refresh failed at least twice (first attempt and a retry with backoff)
+      await until(
+        'the repo server was tried',
+        () => Promise.resolve(proxy.refused >= refused + 2),
+        30_000,
+      );
+      const kept = await getApp(argo.client, argo.name, 'grace');
+      assert.equal(kept?.status?.sync?.status, 'OutOfSync', 'the last comparison is kept');
+      assert.equal(kept.status.resources?.length, 3);
+      assert.ok(!(kept.status.conditions ?? []).some((x) => x.type === 'ComparisonError'));
+      await argo.client.patch(
+        { ...APPS, namespace: argo.name, name: 'grace' },
+        { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } },
+      );
+      const reported = await waitForApp(argo.client, argo.name, 'grace', 'ComparisonError', (a) =>
+        (a.status?.conditions ?? []).some((x) => x.type === 'ComparisonError'),
+      );
+      assert.equal(reported.status?.sync?.status, 'Unknown');
+    } finally {
+      proxy.unblock();
+    }
+    await waitForApp(
+      argo.client,
+      argo.name,
+      'grace',
+      'compared after recovery',
+      (a) =>
+        a.status?.sync?.status === 'OutOfSync' &&
+        !(a.status.conditions ?? []).some((x) => x.type === 'ComparisonError'),
+    );
+  });
+
+  it('warns about orphaned resources in the destination namespace when the project asks', async () => {
+    const dest = await destNamespace('orphan');
+    await argo.client.create(
+      { ...PROJECTS, namespace: argo.name },
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AppProject',
+        metadata: { name: 'orphans', namespace: argo.name },
+        spec: {
+          sourceRepos: ['*'],
+          destinations: [{ server: '*', namespace: '*' }],
+          orphanedResources: { warn: true, ignore: [{ kind: 'Secret' }] },
+        },
+      },
+    );
+    const admin = await kube();
+    await admin.create(
+      { ...CM, namespace: dest },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'stray', namespace: dest } },
+    );
+    await admin.create(
+      { group: '', version: 'v1', resource: 'secrets', namespace: dest },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ignored', namespace: dest } },
+    );
+    await createApp(
+      applicationManifest('orphan', argo.name, {
+        repoURL: git.url('apps'),
+        path: 'guestbook',
+        destNamespace: dest,
+        project: 'orphans',
+        syncPolicy: { automated: {} },
+      }),
+    );
+    const warned = await waitForApp(
+      argo.client,
+      argo.name,
+      'orphan',
+      'OrphanedResourceWarning',
+      (a) =>
+        a.status?.sync?.status === 'Synced' &&
+        (a.status.conditions ?? []).some((x) => x.type === 'OrphanedResourceWarning'),
+    );
+    const cond = warned.status?.conditions?.find((x) => x.type === 'OrphanedResourceWarning');
+    // the stray ConfigMap only: the synced objects, the ignored Secret, the default
+    // ServiceAccount, kube-root-ca.crt and the Service's Endpoints are not orphaned
+    assert.equal(cond?.message, 'Application has 1 orphaned resources');
+    await admin.delete({ ...CM, namespace: dest, name: 'stray' });
+    await waitForApp(
+      argo.client,
+      argo.name,
+      'orphan',
+      'warning cleared',
+      (a) => !(a.status?.conditions ?? []).some((x) => x.type === 'OrphanedResourceWarning'),
+    );
+  });
+
   it('deletes the managed resources (cascade) before removing the resources finalizer', async () => {
     const dest = await destNamespace('cascade');
     await createApp(
