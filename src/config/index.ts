@@ -53,3 +53,10 @@ export {
   parseCipherSuites,
   type TlsVersionName,
 } from './repo-server.js';
+export {
+  controllerOptionSpecs,
+  CONTROLLER_DEFAULTS,
+  SHARDING_METHODS,
+  parseSeconds,
+  type ShardingMethod,
+} from './controller.js';
