@@ -60,3 +60,4 @@ export {
   parseSeconds,
   type ShardingMethod,
 } from './controller.js';
+export { serverOptionSpecs, SERVER_DEFAULTS, type ServerOptions } from './server.js';
