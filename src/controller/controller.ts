@@ -80,7 +80,7 @@ import {
   checkResources,
   type ProjectViolation,
   type ResolvedDestination,
-} from './project.js';
+} from '../engine/index.js';
 import { WorkQueue, runWorkers } from './queue.js';
 import { RepoCredentials } from './repo-creds.js';
 import { shardForCluster, type ShardingAlgorithm } from './sharding.js';

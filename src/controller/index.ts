@@ -9,8 +9,8 @@
  *   through the operation queue. Status is written once per reconcile as a merge patch of
  *   `status` only, and only when it changed.
  * - `WorkQueue`/`runWorkers`: client-go's work queue guarantees.
- * - Project rules (`checkSourceRepo`, `checkDestination`, `checkResourceKind`, ...): pure, reusable
- *   by the API server (they may move to `src/engine`).
+ * - Project rules (`checkSourceRepo`, `checkDestination`, `checkResourceKind`, ...): re-exported from
+ *   `src/engine` (project/), where the API server reuses them.
  * - `decideAutoSync`, `selfHealDelayMs`, `retryDelayMs`: automated sync and retry policy, pure.
  * - `shardForCluster`/`resolveShard`/`fnv32a`: sharding by cluster.
  * - `ManifestSource`: desired state from the repo server, cached per resolved SHA.
@@ -45,7 +45,7 @@ export {
   checkResources,
   type ProjectViolation,
   type ResolvedDestination,
-} from './project.js';
+} from '../engine/index.js';
 export { fnv32a, shardForCluster, resolveShard, type ShardingAlgorithm } from './sharding.js';
 export {
   decideAutoSync,

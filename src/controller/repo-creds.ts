@@ -12,7 +12,7 @@ import {
   type Repository,
 } from '../apis/index.js';
 import type { RepositoryInit } from '../reposerver/client.js';
-import { normalizeRepoUrl } from './project.js';
+import { normalizeRepoUrl } from '../engine/index.js';
 
 interface Entry {
   readonly secret: string;

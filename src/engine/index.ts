@@ -161,3 +161,16 @@ export { planCascadeDeletion, type CascadeDeletionPlan } from './sync/deletion.j
 // tree/
 export { buildResourceTree } from './tree/tree.js';
 export { type BuildTreeInput } from './tree/types.js';
+
+// project/ (AppProject rules, shared by the controller and the API server)
+export {
+  normalizeRepoUrl,
+  validateProject,
+  checkSourceRepo,
+  checkDestination,
+  checkResourceKind,
+  checkApplicationSpec,
+  checkResources,
+  type ProjectViolation,
+  type ResolvedDestination,
+} from './project/project.js';

@@ -1,7 +1,7 @@
 /**
  * AppProject rules, pure (no I/O): which sources, destinations and resource kinds an Application of
  * the project may use. The controller checks them before anything is compared or applied; the API
- * server can reuse them (they would sit well in `src/engine` once it grows a project module).
+ * server reuses them through `src/engine/index.ts` (moved here from `src/controller`).
  *
  * Semantics (Argo CD's documented rules, without its negation quirk):
  * - `sourceRepos`: globs over normalised URLs (lower-cased, trimmed, trailing `/` and `.git`
@@ -16,8 +16,8 @@
  *   and `clusterResourceBlacklist` does not; namespaced kinds: allowed unless blacklisted, and,
  *   when `namespaceResourceWhitelist` is set (even empty), only when whitelisted.
  */
-import type { AppProject, ApplicationSource } from '../apis/index.js';
-import { globMatch } from '../lib/index.js';
+import type { AppProject, ApplicationSource } from '../../apis/index.js';
+import { globMatch } from '../../lib/index.js';
 
 /** One refused rule, with a message that names it. */
 export interface ProjectViolation {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AppProject, AppProjectSpec } from '../apis/index.js';
+import type { AppProject, AppProjectSpec } from '../../apis/index.js';
 import {
   checkApplicationSpec,
   checkDestination,
@@ -8,7 +8,7 @@ import {
   checkResources,
   checkSourceRepo,
   normalizeRepoUrl,
-} from './index.js';
+} from '../index.js';
 
 function project(spec: AppProjectSpec): AppProject {
   return { apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'p' }, spec };
