@@ -34,6 +34,7 @@ export {
   type HttpRequest,
   type HttpResponse,
   type HttpStream,
+  type FetchOptions,
   type QueryValue,
 } from './transport.js';
 export {

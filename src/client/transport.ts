@@ -67,6 +67,15 @@ export interface HttpResponse {
   readonly body: Buffer;
 }
 
+/** The subset of fetch options `HttpTransport.fetch` supports (what openid-client sends). */
+export interface FetchOptions {
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?:
+    string | URLSearchParams | Uint8Array | ArrayBuffer | ReadableStream | null | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface HttpStream {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
@@ -262,30 +271,25 @@ export class HttpTransport {
    * A `fetch` for libraries that take one (openid-client): requests to the API server's origin
    * use this transport's TLS settings; other origins use Node's defaults (system CAs, verified).
    */
-  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const url = new URL(input instanceof Request ? input.url : input.toString());
+  readonly fetch = async (input: string, init: FetchOptions = {}): Promise<Response> => {
+    const url = new URL(input);
     const sameOrigin = url.origin === this.baseUrl.origin;
-    const method = (
-      init?.method ?? (input instanceof Request ? input.method : 'GET')
-    ).toUpperCase();
-    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}));
+    const method = (init.method ?? 'GET').toUpperCase();
+    const outHeaders: Record<string, string> = {};
+    for (const [k, v] of Object.entries(init.headers ?? {})) outHeaders[k.toLowerCase()] = v;
     let body: Buffer | undefined;
-    const raw = init?.body;
+    const raw = init.body;
     if (typeof raw === 'string') body = Buffer.from(raw);
     else if (raw instanceof URLSearchParams) {
       body = Buffer.from(raw.toString());
-      if (!headers.has('content-type'))
-        headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+      outHeaders['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
     } else if (raw instanceof Uint8Array) body = Buffer.from(raw);
+    else if (raw instanceof ArrayBuffer) body = Buffer.from(new Uint8Array(raw));
     else if (raw !== undefined && raw !== null)
       throw new TypeError('fetch body must be a string, URLSearchParams or bytes');
+    if (body) outHeaders['content-length'] = String(body.length);
     const mod = url.protocol === 'https:' ? https : http;
     const agent = sameOrigin ? this.#agent : undefined;
-    const outHeaders: Record<string, string> = {};
-    headers.forEach((v, k) => {
-      outHeaders[k] = v;
-    });
-    if (body) outHeaders['content-length'] = String(body.length);
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const r = mod.request(
         url,
@@ -293,7 +297,7 @@ export class HttpTransport {
           method,
           headers: outHeaders,
           ...(agent ? { agent } : {}),
-          ...(init?.signal ? { signal: init.signal } : {}),
+          ...(init.signal ? { signal: init.signal } : {}),
         },
         resolve,
       );
@@ -305,7 +309,7 @@ export class HttpTransport {
       });
       r.end(body);
     });
-    const data = await this.#readBody(res, init?.signal ?? undefined);
+    const data = await this.#readBody(res, init.signal);
     const resHeaders = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
       if (Array.isArray(v)) for (const x of v) resHeaders.append(k, x);
