@@ -27,6 +27,7 @@ export const programs: Readonly<Record<ProgramName, ProgramEntry>> = {
   },
   'argocd-server': {
     description: 'API server: REST, gRPC and web UI on one TLS port; authentication and RBAC',
+    load: async () => (await import('./server.js')).runServer,
   },
   'argocd-repo-server': {
     description: 'repository server: git cache and manifest generation (no Kubernetes access)',

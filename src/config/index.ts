@@ -53,3 +53,4 @@ export {
   parseCipherSuites,
   type TlsVersionName,
 } from './repo-server.js';
+export { serverOptionSpecs, SERVER_DEFAULTS, type ServerOptions } from './server.js';

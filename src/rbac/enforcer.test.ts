@@ -908,4 +908,35 @@ describe('RbacEnforcer', () => {
       );
     });
   });
+
+  describe('effectiveRoles', () => {
+    const rbac = new RbacEnforcer({
+      userPolicyCsv:
+        'g, ops, role:deployer\ng, role:deployer, role:readonly\ng, carol, role:auditor',
+      defaultRole: 'role:viewer',
+    });
+    const cases = [
+      {
+        name: 'the default role and the closures of the user and its groups',
+        claims: { sub: 'carol', groups: ['ops'] },
+        want: ['role:auditor', 'role:deployer', 'role:readonly', 'role:viewer'],
+      },
+      { name: 'an anonymous caller has the default role only', claims: {}, want: ['role:viewer'] },
+      {
+        name: 'role: claim values are ignored (they could name role:admin)',
+        claims: { sub: 'role:admin', groups: ['role:admin'] },
+        want: ['role:viewer'],
+      },
+      {
+        name: 'the local admin holds the built-in admin role',
+        claims: { sub: 'admin' },
+        want: ['role:admin', 'role:readonly', 'role:viewer'],
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        assert.deepEqual(rbac.effectiveRoles(c.claims), c.want);
+      });
+    }
+  });
 });

@@ -350,6 +350,30 @@ export class RbacEnforcer {
   }
 
   /**
+   * The roles a caller holds under the global policy (beyond Argo CD; the API server's userinfo
+   * shows them): the default role and every role reachable through `g` lines from the user id and
+   * from each group of the `scopes` claims, sorted. Subjects themselves are not listed; claim values
+   * starting with `role:` are ignored as in `enforceClaims`. Project role policies are not included.
+   * @example
+   * rbac.effectiveRoles({ sub: 'alice', groups: ['ops'] }); // ['role:admin', 'role:readonly']
+   */
+  effectiveRoles(claims: unknown): string[] {
+    const s = this.snapshot;
+    const out = new Set<string>();
+    const add = (subject: string): void => {
+      if (subject === '' || (!s.allowRoleClaims && subject.startsWith('role:'))) return;
+      for (const r of s.global.roleClosure(subject)) if (r !== subject) out.add(r);
+    };
+    if (s.defaultRole !== '') {
+      out.add(s.defaultRole);
+      for (const r of s.global.roleClosure(s.defaultRole)) out.add(r);
+    }
+    add(userIdentifier(claims));
+    for (const group of scopeValues(claims, s.scopes)) add(group);
+    return [...out].sort();
+  }
+
+  /**
    * `enforceClaims` that throws Argo CD's permission-denied error (`EnforceErr`).
    * @throws {RbacDeniedError} `permission denied: <res>, <act>, <obj>, sub: <id>, iat: <time>`
    */

@@ -1,0 +1,295 @@
+/**
+ * The HTTP side of the API server: one fastify instance with the common chain every route runs
+ * behind, in this order:
+ *
+ * 1. security headers on every response (`X-Frame-Options`, `Content-Security-Policy`,
+ *    `X-XSS-Protection: 1`, `X-Robots-Tag`, `X-Content-Type-Options`; `Cache-Control: no-store`
+ *    under `/api/`);
+ * 2. the CSRF guard: a non-GET request under `/api/` whose media type is not in
+ *    `--api-content-types` gets 415 `Invalid content type` (CVE-2024-22424);
+ * 3. authentication (authn.ts) into a `RequestContext`, token renewal as `Set-Cookie`;
+ * 4. the route's handler;
+ * 5. error mapping (errors.ts), the single place where errors become statuses and bodies.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import {
+  fastify,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerFactory,
+} from 'fastify';
+import { AuthError, cookieChunks, type IssuedToken } from '../auth/index.js';
+import type { Authenticator } from './authn.js';
+import { ANONYMOUS, RequestContext, type Caller, type RequestContextDeps } from './context.js';
+import { ApiError, errorBody, internalErrorDetail, mapError } from './errors.js';
+import { Cwe, logSecurityEvent, Security, type ServerLogger } from './logging.js';
+import type { ResolvedApiServerOptions } from './options.js';
+import { removeCredentialFields } from './redact.js';
+import { QueryParams, type ApiRoutes, type AuthMode, type RouteSpec } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** set by the authentication hook for every routed request */
+    argo: RequestContext | null;
+  }
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+    csrf?: boolean;
+    sensitive?: boolean;
+  }
+}
+
+export interface HttpAppDeps {
+  readonly options: ResolvedApiServerOptions;
+  readonly authenticator: Authenticator;
+  readonly contextDeps: RequestContextDeps;
+  readonly log: ServerLogger;
+  readonly serverFactory: FastifyServerFactory;
+  /** the client's address (socket peer; h2c needs the listener's help) */
+  readonly clientAddress: (req: FastifyRequest) => string;
+  /** called when a response is done (metrics) */
+  readonly onResponse?: (req: FastifyRequest, reply: FastifyReply, durationMs: number) => void;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** JSON bodies: empty is allowed (DELETE with a JSON content type), `__proto__` keys are refused. */
+function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  if (!text.includes('__proto__') && !text.includes('constructor'))
+    return JSON.parse(text) as unknown;
+  return JSON.parse(text, (key, value: unknown) => {
+    if (key === '__proto__')
+      throw new ApiError(
+        'ERR_API_INVALID_ARGUMENT',
+        'failed to parse the request body: "__proto__" is not allowed',
+      );
+    if (
+      key === 'constructor' &&
+      typeof value === 'object' &&
+      value !== null &&
+      Object.hasOwn(value, 'prototype')
+    )
+      throw new ApiError(
+        'ERR_API_INVALID_ARGUMENT',
+        'failed to parse the request body: "constructor.prototype" is not allowed',
+      );
+    return value;
+  }) as unknown;
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/** Builds the fastify app (routes are added by `routesFor(...).route`). */
+export function createHttpApp(deps: HttpAppDeps): {
+  app: FastifyInstance;
+  routes: ApiRoutes;
+  inFlight: () => number;
+} {
+  const { options, log } = deps;
+  const rootpath = options.rootpath;
+  const allowedTypes = new Set(options.apiContentTypes);
+  const csrfOn = allowedTypes.size > 0;
+  let inFlight = 0;
+
+  const app = fastify({
+    serverFactory: deps.serverFactory,
+    logger: false,
+    bodyLimit: options.maxRequestBodyBytes,
+    requestIdHeader: false,
+    genReqId: () => randomBytes(8).toString('hex'),
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
+    ...(rootpath !== ''
+      ? {
+          rewriteUrl: (req: IncomingMessage) => {
+            const url = req.url ?? '/';
+            if (
+              url === rootpath ||
+              url.startsWith(`${rootpath}/`) ||
+              url.startsWith(`${rootpath}?`)
+            ) {
+              const rest = url.slice(rootpath.length);
+              return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
+            }
+            return '/__outside-rootpath__';
+          },
+        }
+      : {}),
+  });
+
+  app.decorateRequest('argo', null);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      if (err instanceof ApiError) {
+        done(err, undefined);
+        return;
+      }
+      done(
+        new ApiError(
+          'ERR_API_INVALID_ARGUMENT',
+          'failed to parse the request body: not valid JSON',
+        ),
+        undefined,
+      );
+    }
+  });
+
+  const headers: [string, string][] = [
+    ['x-xss-protection', '1'],
+    ['x-robots-tag', 'noindex, nofollow'],
+    ['x-content-type-options', 'nosniff'],
+  ];
+  if (options.xFrameOptions !== '') headers.push(['x-frame-options', options.xFrameOptions]);
+  if (options.contentSecurityPolicy !== '')
+    headers.push(['content-security-policy', options.contentSecurityPolicy]);
+
+  const cookiePath = options.basehref;
+  const setRenewed = (request: FastifyRequest, reply: FastifyReply, renewed: IssuedToken): void => {
+    if (pathOf(request.url).startsWith('/api/'))
+      void reply.header(
+        'set-cookie',
+        cookieChunks(renewed.token, { path: cookiePath, insecure: options.insecure }),
+      );
+    else void reply.header('renew-token', renewed.token);
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    inFlight++;
+    const started = performance.now();
+    reply.raw.once('close', () => {
+      inFlight--;
+      deps.onResponse?.(request, reply, performance.now() - started);
+    });
+    for (const [k, v] of headers) void reply.header(k, v);
+    const path = pathOf(request.url);
+    const isApi = path.startsWith('/api/');
+    if (isApi) void reply.header('cache-control', 'no-store');
+    const config = request.routeOptions.config;
+
+    if (csrfOn && isApi && !SAFE_METHODS.has(request.method) && config.csrf !== false) {
+      const ct = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (!allowedTypes.has(ct)) {
+        logSecurityEvent(log, {
+          security: Security.HIGH,
+          CWE: Cwe.CSRF,
+          msg: 'request refused: content type not allowed for API requests',
+          fields: {
+            method: request.method,
+            path,
+            contentType: ct,
+            clientAddress: deps.clientAddress(request),
+          },
+        });
+        return reply.code(415).type('text/plain; charset=utf-8').send('Invalid content type\n');
+      }
+    }
+
+    const auth = config.auth ?? 'none';
+    const clientAddress = deps.clientAddress(request);
+    if (auth === 'none') {
+      request.argo = new RequestContext(ANONYMOUS, request.id, clientAddress, deps.contextDeps);
+      return undefined;
+    }
+    const outcome = await deps.authenticator.authenticate({
+      authorization: request.headers.authorization,
+      cookie: request.headers.cookie,
+      grpcToken: isApi ? undefined : (request.headers.token as string | undefined),
+    });
+    let caller: Caller;
+    if (outcome.ok) {
+      caller = outcome.caller;
+      if (outcome.renewed) setRenewed(request, reply, outcome.renewed);
+    } else if (auth === 'optional' || outcome.anonymousAllowed || options.disableAuth) {
+      caller = ANONYMOUS;
+    } else {
+      if (outcome.hadToken && outcome.error.code !== 'ERR_AUTH_TOKEN_EXPIRED')
+        logSecurityEvent(log, {
+          security: Security.MEDIUM,
+          CWE: Cwe.IMPROPER_AUTHENTICATION,
+          msg: `request refused: ${outcome.error.message}`,
+          fields: { code: outcome.error.code, method: request.method, path, clientAddress },
+        });
+      throw outcome.hadToken
+        ? outcome.error
+        : new AuthError('ERR_AUTH_TOKEN_INVALID', 'no session information');
+    }
+    request.argo = new RequestContext(caller, request.id, clientAddress, deps.contextDeps);
+    return undefined;
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const mapped = mapError(err);
+    if (mapped.logId !== undefined) {
+      log.error(
+        {
+          ...internalErrorDetail(err),
+          logId: mapped.logId,
+          method: request.method,
+          path: pathOf(request.url),
+        },
+        'internal error',
+      );
+    }
+    return reply
+      .code(mapped.status)
+      .type('application/json; charset=utf-8')
+      .send(errorBody(mapped));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const message = `failed to route ${request.method} ${pathOf(request.url)}: Not Found`;
+    return reply
+      .code(404)
+      .type('application/json; charset=utf-8')
+      .send({ error: message, code: 5, message });
+  });
+
+  const routes: ApiRoutes = {
+    fastify: app,
+    route(spec: RouteSpec): void {
+      app.route({
+        method: spec.method,
+        url: spec.path,
+        ...(spec.bodyLimit !== undefined ? { bodyLimit: spec.bodyLimit } : {}),
+        config: {
+          auth: spec.auth ?? 'required',
+          csrf: spec.csrf ?? true,
+          sensitive: spec.sensitive ?? false,
+        },
+        handler: async (request, reply) => {
+          const ctx =
+            request.argo ??
+            new RequestContext(
+              ANONYMOUS,
+              request.id,
+              deps.clientAddress(request),
+              deps.contextDeps,
+            );
+          const result: unknown = await spec.handler(ctx, {
+            params: request.params as Record<string, string | undefined>,
+            query: new QueryParams(request.query),
+            body: request.body,
+            headers: request.headers,
+            rawPath: pathOf(request.url),
+            reply,
+            raw: request,
+          });
+          if (result === reply || reply.sent) return reply;
+          void reply.type('application/json; charset=utf-8');
+          const body = result ?? {};
+          return spec.sensitive === true ? removeCredentialFields(body) : body;
+        },
+      });
+    },
+  };
+  return { app, routes, inFlight: () => inFlight };
+}
