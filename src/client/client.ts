@@ -9,6 +9,7 @@ import { errorMessage, isRecord } from '../lib/index.js';
 import { tokenFromSetCookie } from './cookies.js';
 import { ClientError } from './errors.js';
 import { grpcCodeFromHttpStatus, isGrpcCode } from './grpc-codes.js';
+import { collectAll } from './pagination.js';
 import { NdjsonSplitter, SseParser } from './sse.js';
 import {
   HttpTransport,
@@ -47,6 +48,11 @@ export interface ArgoCdClientOptions extends TransportOptions {
   readonly authToken?: string;
   /** called when the server renews the token (a `Set-Cookie: argocd.token=...` answer) */
   readonly onTokenRenewed?: (token: string) => void;
+  /**
+   * Read lists in pages of this many items (`?limit=&continue=`, argocd-ts servers); undefined:
+   * one request for the whole list, as Argo CD answers it.
+   */
+  readonly listPageSize?: number;
 }
 
 const enc = encodeURIComponent;
@@ -105,11 +111,44 @@ export class ArgoCdClient {
   readonly transport: HttpTransport;
   #token: string | undefined;
   readonly #onTokenRenewed: ((token: string) => void) | undefined;
+  readonly #pageSize: number | undefined;
 
   constructor(options: ArgoCdClientOptions) {
     this.transport = new HttpTransport(options);
     this.#token = options.authToken === '' ? undefined : options.authToken;
     this.#onTokenRenewed = options.onTokenRenewed;
+    if (
+      options.listPageSize !== undefined &&
+      (!Number.isInteger(options.listPageSize) || options.listPageSize < 1)
+    )
+      throw new TypeError('listPageSize must be a whole number >= 1');
+    this.#pageSize = options.listPageSize;
+  }
+
+  /** GET of a list: one request, or pages of `listPageSize` joined. */
+  async #list<T>(
+    what: string,
+    path: string,
+    query: Readonly<Record<string, QueryValue>> = {},
+  ): Promise<ItemList<T>> {
+    const size = this.#pageSize;
+    if (size === undefined)
+      return asList<T>(what, await this.call(what, { method: 'GET', path, query }));
+    let metadata: ItemList<T>['metadata'];
+    const items = await collectAll<T>(async (cont) => {
+      const page = asList<T>(
+        what,
+        await this.call(what, {
+          method: 'GET',
+          path,
+          query: { ...query, limit: size, continue: cont },
+        }),
+      );
+      metadata = page.metadata;
+      return page;
+    });
+    const rv = metadata?.resourceVersion;
+    return { items, ...(rv !== undefined ? { metadata: { resourceVersion: rv } } : {}) };
   }
 
   /** The token in use (updated when the server renews it). */
@@ -279,8 +318,7 @@ export class ArgoCdClient {
 
   async listAccounts(): Promise<Account[]> {
     const what = 'list accounts';
-    return asList<Account>(what, await this.call(what, { method: 'GET', path: '/api/v1/account' }))
-      .items;
+    return (await this.#list<Account>(what, '/api/v1/account')).items;
   }
 
   async getAccount(name: string): Promise<Account> {
@@ -345,10 +383,7 @@ export class ArgoCdClient {
 
   async listProjects(): Promise<AppProject[]> {
     const what = 'list projects';
-    return asList<AppProject>(
-      what,
-      await this.call(what, { method: 'GET', path: '/api/v1/projects' }),
-    ).items;
+    return (await this.#list<AppProject>(what, '/api/v1/projects')).items;
   }
 
   async getProject(name: string): Promise<AppProject> {
@@ -432,13 +467,10 @@ export class ArgoCdClient {
 
   async listRepositories(options: { forceRefresh?: boolean } = {}): Promise<RepositoryInfo[]> {
     const what = 'list repositories';
-    return asList<RepositoryInfo>(
-      what,
-      await this.call(what, {
-        method: 'GET',
-        path: '/api/v1/repositories',
-        query: { forceRefresh: options.forceRefresh ? true : undefined },
-      }),
+    return (
+      await this.#list<RepositoryInfo>(what, '/api/v1/repositories', {
+        forceRefresh: options.forceRefresh ? true : undefined,
+      })
     ).items;
   }
 
@@ -490,10 +522,7 @@ export class ArgoCdClient {
 
   async listRepoCreds(): Promise<RepoCredsInfo[]> {
     const what = 'list repository credentials';
-    return asList<RepoCredsInfo>(
-      what,
-      await this.call(what, { method: 'GET', path: '/api/v1/repocreds' }),
-    ).items;
+    return (await this.#list<RepoCredsInfo>(what, '/api/v1/repocreds')).items;
   }
 
   async createRepoCreds(
@@ -523,10 +552,7 @@ export class ArgoCdClient {
 
   async listClusters(): Promise<ClusterInfo[]> {
     const what = 'list clusters';
-    return asList<ClusterInfo>(
-      what,
-      await this.call(what, { method: 'GET', path: '/api/v1/clusters' }),
-    ).items;
+    return (await this.#list<ClusterInfo>(what, '/api/v1/clusters')).items;
   }
 
   /** `GET /api/v1/clusters/{id}?id.type=url|name` */
@@ -570,10 +596,7 @@ export class ArgoCdClient {
 
   async listApplications(query: ApplicationQuery = {}): Promise<ItemList<Application>> {
     const what = 'list applications';
-    return asList<Application>(
-      what,
-      await this.call(what, { method: 'GET', path: '/api/v1/applications', query: { ...query } }),
-    );
+    return this.#list<Application>(what, '/api/v1/applications', { ...query });
   }
 
   /** `GET /api/v1/applications/{name}[?refresh=normal|hard]` */

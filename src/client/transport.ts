@@ -325,8 +325,10 @@ export class HttpTransport {
     const headers: Record<string, string> = { ...this.#headers, accept: 'application/json' };
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
     let payload: Buffer | undefined;
-    if (req.body !== undefined) {
-      payload = Buffer.from(JSON.stringify(req.body));
+    // every non-GET request is JSON, `{}` when empty (the server's CSRF guard wants the type)
+    const body = req.body ?? (req.method === 'GET' ? undefined : {});
+    if (body !== undefined) {
+      payload = Buffer.from(JSON.stringify(body));
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);
     }
