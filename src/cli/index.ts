@@ -35,6 +35,7 @@ export {
 } from './localconfig.js';
 export {
   ssoLogin,
+  refreshSsoToken,
   ssoProviderFromSettings,
   type SsoTokens,
   type SsoLoginOptions,

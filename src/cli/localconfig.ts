@@ -127,7 +127,7 @@ export function parseLocalConfig(text: string, path = 'config'): LocalConfig {
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw configError(path, `not valid YAML (${errorMessage(err)})`);
+    throw configError(path, `not valid YAML (${errorMessage(err).split('\n')[0] ?? ''})`);
   }
   if (doc === null || doc === undefined) return emptyConfig();
   if (!isRecord(doc)) throw configError(path, 'not a mapping');
@@ -181,7 +181,11 @@ export function serializeLocalConfig(config: LocalConfig): string {
   const ordered: Record<string, unknown> = {
     'current-context': current,
     contexts: contexts.map((c) => ({ name: c.name, server: c.server, user: c.user })),
-    servers: servers.map(({ server, ...more }) => clean({ server, ...more })),
+    // Argo CD writes grpc-web-root-path even when empty
+    servers: servers.map(({ server, ...more }) => ({
+      ...clean({ server, ...more }),
+      'grpc-web-root-path': more['grpc-web-root-path'] ?? '',
+    })),
     users: users.map(({ name, ...more }) => clean({ name, ...more })),
     ...rest,
   };

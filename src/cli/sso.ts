@@ -114,6 +114,7 @@ const PAGE = (title: string, text: string): string =>
 /** Listens for the one redirect; resolves with the full callback URL. */
 function waitForCallback(
   port: number,
+  redirectHost: string,
   expectedState: string,
   timeoutMs: number,
 ): { ready: Promise<number>; callback: Promise<URL>; close: () => void } {
@@ -124,6 +125,8 @@ function waitForCallback(
     resolveCb = res;
     rejectCb = rej;
   });
+  // the caller awaits `callback` only after opening the browser: keep an early failure handled
+  callback.catch(() => undefined);
   const close = (): void => {
     clearTimeout(timer);
     server?.close();
@@ -131,7 +134,9 @@ function waitForCallback(
   };
   const ready = new Promise<number>((resolve, reject) => {
     server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', `http://localhost:${port}`);
+      // the URL the provider redirected to (the exchange must name the same redirect_uri)
+      const bound = (server?.address() as AddressInfo | null)?.port ?? port;
+      const url = new URL(req.url ?? '/', `http://${redirectHost}:${bound}`);
       if (url.pathname !== CALLBACK_PATH) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
@@ -184,6 +189,14 @@ function waitForCallback(
   return { ready, callback, close };
 }
 
+/** An OAuth error with the provider's `error`/`error_description` when it sent them. */
+function oauthMessage(err: unknown): string {
+  const e = err as { error?: unknown; error_description?: unknown };
+  if (typeof e.error === 'string')
+    return `${e.error}${typeof e.error_description === 'string' ? `: ${e.error_description}` : ''}`;
+  return errorMessage(err);
+}
+
 /** Opens a URL in the desktop browser (best effort; the URL is printed anyway). */
 export function openInBrowser(url: string): void {
   const cmd =
@@ -211,10 +224,16 @@ export async function ssoLogin(
   const verifier = oidc.randomPKCECodeVerifier();
   const challenge = await oidc.calculatePKCECodeChallenge(verifier);
   const state = oidc.randomState();
-  const listener = waitForCallback(options.port, state, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const redirectHost = options.redirectHost ?? 'localhost';
+  const listener = waitForCallback(
+    options.port,
+    redirectHost,
+    state,
+    options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  );
   try {
     const port = await listener.ready;
-    const redirectUri = `http://${options.redirectHost ?? 'localhost'}:${port}${CALLBACK_PATH}`;
+    const redirectUri = `http://${redirectHost}:${port}${CALLBACK_PATH}`;
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: provider.scopes.join(' '),
@@ -234,7 +253,7 @@ export async function ssoLogin(
     } catch (err) {
       throw new CliError(
         'ERR_CLI_FAILED',
-        `failed to exchange the SSO code for a token: ${errorMessage(err)}`,
+        `failed to exchange the SSO code for a token: ${oauthMessage(err)}`,
         {
           cause: err,
         },
@@ -258,8 +277,9 @@ export async function refreshSsoToken(
   ctx: SsoContext,
   client: ArgoCdClient,
   refreshToken: string,
+  settings?: Settings,
 ): Promise<SsoTokens> {
-  const settings = await client.getSettings();
+  settings ??= await client.getSettings();
   const provider = ssoProviderFromSettings(settings);
   const config = await discover(client, provider);
   let tokens: oidc.TokenEndpointResponse;
@@ -268,7 +288,7 @@ export async function refreshSsoToken(
   } catch (err) {
     throw new CliError(
       'ERR_CLI_NOT_LOGGED_IN',
-      `failed to refresh the SSO session: ${errorMessage(err)}; run 'argocd relogin'`,
+      `failed to refresh the SSO session: ${oauthMessage(err)}; run 'argocd relogin'`,
       { cause: err },
     );
   }

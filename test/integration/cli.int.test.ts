@@ -117,9 +117,11 @@ describe('argocd CLI against the API server', () => {
           users: Record<string, unknown>[];
         };
         assert.equal(cfg['current-context'], fx.server);
-        assert.equal(cfg.servers[0]?.server, fx.server);
+        const s0 = cfg.servers[0];
+        assert.ok(s0);
+        assert.equal(s0.server, fx.server);
         assert.equal(
-          Buffer.from(String(cfg.servers[0]?.['certificate-authority-data']), 'base64').toString(),
+          Buffer.from(String(s0['certificate-authority-data']), 'base64').toString(),
           srv.caPem,
         );
         assert.match(String(cfg.users[0]?.['auth-token']), /^eyJ/);

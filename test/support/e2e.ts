@@ -184,6 +184,7 @@ abstract class Phase implements PromiseLike<void> {
   }
 
   then<R1 = void, R2 = never>(
+    // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- PromiseLike<void>'s own signature: awaiting a builder yields nothing
     onFulfilled?: ((value: void) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): PromiseLike<R1 | R2> {
@@ -264,7 +265,7 @@ export class When extends Phase {
   }
 
   /** another action right away (no checks on the previous one) */
-  when(): When {
+  when(): this {
     return this;
   }
 }
@@ -320,6 +321,7 @@ export class Expect extends Phase {
   }
 
   /** parses stdout as JSON and hands it to `check` */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- a typed view of the parsed output, chosen by the test
   json<T>(check: (value: T) => void): this {
     return this.add(() => {
       const r = this.s.result();

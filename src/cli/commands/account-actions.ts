@@ -150,12 +150,13 @@ export async function accountGenerateToken(
   _args: readonly string[],
   opts: Opts,
 ): Promise<undefined> {
+  const expires = opts.string('expiresIn');
+  const expiresIn = expires !== undefined ? parseExpiresIn(expires) : undefined;
+  const id = opts.string('id');
   const client = await ctx.client();
   const name = await accountName(client, opts);
-  const expires = opts.string('expiresIn');
-  const id = opts.string('id');
   const token = await client.createAccountToken(name, {
-    ...(expires !== undefined ? { expiresIn: parseExpiresIn(expires) } : {}),
+    ...(expiresIn !== undefined ? { expiresIn } : {}),
     ...(id !== undefined ? { id } : {}),
   });
   ctx.secrets.push(token);

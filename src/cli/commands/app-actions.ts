@@ -407,11 +407,11 @@ export async function appSync(
   opts: Opts,
 ): Promise<undefined> {
   const format = parseOutputFormat(opts.string('output'), ['table', 'json', 'yaml'] as const);
-  const client = await ctx.client();
+  const selectors = resourceSelectors(opts);
   const local = opts.string('local');
   const manifests =
     local !== undefined ? (await readManifestDir(local)).map((m) => JSON.stringify(m)) : undefined;
-  const selectors = resourceSelectors(opts);
+  const client = await ctx.client();
   for (const name of args) {
     const r = ref(name, opts);
     const current = selectors.length > 0 ? await client.getApplication(r) : undefined;
@@ -438,6 +438,7 @@ export async function appWait(
   opts: Opts,
 ): Promise<undefined> {
   const format = parseOutputFormat(opts.string('output'), ['table', 'json', 'yaml'] as const);
+  const selectors = resourceSelectors(opts);
   const client = await ctx.client();
   const selection = normalizeSelection({
     sync: opts.flag('sync'),
@@ -450,7 +451,7 @@ export async function appWait(
     const r = ref(name, opts);
     const app = await waitForApp(ctx, client, r, {
       selection,
-      selectors: resourceSelectors(opts),
+      selectors,
       timeoutSec: timeoutSeconds(opts),
       progress: format === 'table',
     });
