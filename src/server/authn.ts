@@ -169,4 +169,26 @@ export class Authenticator {
   }
 }
 
+/**
+ * What a request gets from an authentication outcome under a route's mode: the caller, or the
+ * anonymous caller (optional routes, `users.anonymous.enabled`, `--disable-auth`), or the refusal
+ * to throw (401).
+ */
+export function callerFor(
+  outcome: AuthOutcome,
+  mode: 'required' | 'optional',
+  disableAuth: boolean,
+): { readonly caller: Caller; readonly renewed?: IssuedToken } | { readonly refused: AuthError } {
+  if (outcome.ok)
+    return outcome.renewed
+      ? { caller: outcome.caller, renewed: outcome.renewed }
+      : { caller: outcome.caller };
+  if (mode === 'optional' || outcome.anonymousAllowed || disableAuth) return { caller: ANONYMOUS };
+  return {
+    refused: outcome.hadToken
+      ? outcome.error
+      : new AuthError('ERR_AUTH_TOKEN_INVALID', 'no session information'),
+  };
+}
+
 export { ANONYMOUS };

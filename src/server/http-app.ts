@@ -20,9 +20,9 @@ import {
   type FastifyRequest,
   type FastifyServerFactory,
 } from 'fastify';
-import { AuthError, cookieChunks, type IssuedToken } from '../auth/index.js';
-import type { Authenticator } from './authn.js';
-import { ANONYMOUS, RequestContext, type Caller, type RequestContextDeps } from './context.js';
+import { cookieChunks, type IssuedToken } from '../auth/index.js';
+import { callerFor, type Authenticator } from './authn.js';
+import { ANONYMOUS, RequestContext, type RequestContextDeps } from './context.js';
 import { ApiError, errorBody, internalErrorDetail, mapError } from './errors.js';
 import { Cwe, logSecurityEvent, Security, type ServerLogger } from './logging.js';
 import type { ResolvedApiServerOptions } from './options.js';
@@ -117,7 +117,7 @@ export function createHttpApp(deps: HttpAppDeps): {
               const rest = url.slice(rootpath.length);
               return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
             }
-            return '/__outside-rootpath__';
+            return '/api/__outside-rootpath__';
           },
         }
       : {}),
@@ -204,24 +204,19 @@ export function createHttpApp(deps: HttpAppDeps): {
       cookie: request.headers.cookie,
       grpcToken: isApi ? undefined : (request.headers.token as string | undefined),
     });
-    let caller: Caller;
-    if (outcome.ok) {
-      caller = outcome.caller;
-      if (outcome.renewed) setRenewed(request, reply, outcome.renewed);
-    } else if (auth === 'optional' || outcome.anonymousAllowed || options.disableAuth) {
-      caller = ANONYMOUS;
-    } else {
-      if (outcome.hadToken && outcome.error.code !== 'ERR_AUTH_TOKEN_EXPIRED')
+    const resolved = callerFor(outcome, auth, options.disableAuth);
+    if ('refused' in resolved) {
+      if (!outcome.ok && outcome.hadToken && outcome.error.code !== 'ERR_AUTH_TOKEN_EXPIRED')
         logSecurityEvent(log, {
           security: Security.MEDIUM,
           CWE: Cwe.IMPROPER_AUTHENTICATION,
-          msg: `request refused: ${outcome.error.message}`,
-          fields: { code: outcome.error.code, method: request.method, path, clientAddress },
+          msg: `request refused: ${resolved.refused.message}`,
+          fields: { code: resolved.refused.code, method: request.method, path, clientAddress },
         });
-      throw outcome.hadToken
-        ? outcome.error
-        : new AuthError('ERR_AUTH_TOKEN_INVALID', 'no session information');
+      throw resolved.refused;
     }
+    if (resolved.renewed) setRenewed(request, reply, resolved.renewed);
+    const caller = resolved.caller;
     request.argo = new RequestContext(caller, request.id, clientAddress, deps.contextDeps);
     return undefined;
   });

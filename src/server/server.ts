@@ -8,6 +8,7 @@
  * 6. the metrics listener.
  * `close()` shuts down in reverse order, letting requests in flight finish.
  */
+import { randomBytes } from 'node:crypto';
 import type { Http2ServerRequest } from 'node:http2';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Registry } from 'prom-client';
@@ -34,7 +35,9 @@ import { errorMessage } from '../lib/index.js';
 import { formatProblem, RbacEnforcer, rbacOptionsFromConfigMaps } from '../rbac/index.js';
 import type { RepoServerClient } from '../reposerver/client.js';
 import { createServerTls, type ServerTls } from '../tls/index.js';
-import { Authenticator, type SsoTokenVerifier } from './authn.js';
+import { Authenticator, callerFor, type SsoTokenVerifier } from './authn.js';
+import { RequestContext, type RequestContextDeps } from './context.js';
+import { registerConnect } from './connect.js';
 import { createHttpApp } from './http-app.js';
 import { PortListener, type RequestHandler } from './listener.js';
 import {
@@ -342,18 +345,19 @@ export async function startApiServer(
       },
     };
 
+    const contextDeps: RequestContextDeps = {
+      rbac,
+      project: (name) => store.project(name),
+      log,
+      disableAuth: options.disableAuth,
+    };
     const metrics = createServerMetrics(registry);
     let listener: PortListener | undefined;
     const shutdown = new AbortController();
     const { app, routes, inFlight } = createHttpApp({
       options,
       authenticator,
-      contextDeps: {
-        rbac,
-        project: (name) => store.project(name),
-        log,
-        disableAuth: options.disableAuth,
-      },
+      contextDeps,
       log,
       clientAddress: clientAddressOf(() => listener),
       serverFactory: (handler) => {
@@ -398,9 +402,29 @@ export async function startApiServer(
       setSsoVerifier: (v) => {
         sso = v;
       },
+      authenticate: async (carriers, clientAddress, mode) => {
+        const resolved = callerFor(
+          await authenticator.authenticate(carriers),
+          mode,
+          options.disableAuth,
+        );
+        if ('refused' in resolved) throw resolved.refused;
+        const ctx = new RequestContext(
+          resolved.caller,
+          randomBytes(8).toString('hex'),
+          clientAddress,
+          contextDeps,
+        );
+        return resolved.renewed ? { ctx, renewed: resolved.renewed } : { ctx };
+      },
     };
     for (const service of [...defaultServices, ...(deps.services ?? [])])
       service.register(routes, serviceDeps);
+    await registerConnect(
+      app,
+      serviceDeps,
+      clientAddressOf(() => listener),
+    );
     await app.ready();
     const portListener = listener;
     if (!portListener) throw new Error('the listener was not created by the server factory');

@@ -27,11 +27,11 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { LoginService, RevocationStore, SessionManager } from '../auth/index.js';
+import type { IssuedToken, LoginService, RevocationStore, SessionManager } from '../auth/index.js';
 import type { EventRecorder, KubeClient } from '../kube/index.js';
 import type { RbacEnforcer } from '../rbac/index.js';
 import type { RepoServerClient } from '../reposerver/client.js';
-import type { SsoTokenVerifier } from './authn.js';
+import type { RequestCarriers, SsoTokenVerifier } from './authn.js';
 import type { RequestContext } from './context.js';
 import type { ServerLogger } from './logging.js';
 import type { ResolvedApiServerOptions } from './options.js';
@@ -172,6 +172,17 @@ export interface ServiceDeps {
   readonly shutdownSignal: AbortSignal;
   /** installs the SSO token verifier (the SSO service does this) */
   setSsoVerifier(verifier: SsoTokenVerifier | undefined): void;
+  /**
+   * Authenticates a request that does not come through `routes.route` (gRPC/Connect handlers, raw
+   * fastify routes) with the same token sources, verification and anonymous rules. Rejects with
+   * `AuthError` (401) in `required` mode without a valid token. Send `renewed.token` back (a
+   * `renew-token` header or the cookie) when present.
+   */
+  authenticate(
+    carriers: RequestCarriers,
+    clientAddress: string,
+    mode: 'required' | 'optional',
+  ): Promise<{ readonly ctx: RequestContext; readonly renewed?: IssuedToken }>;
 }
 
 /** A service: a name and its routes. */

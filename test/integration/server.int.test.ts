@@ -248,7 +248,10 @@ describe('argocd-server serving (TLS)', () => {
 describe('argocd-server serving (--insecure)', () => {
   let srv: TestApiServer;
   before(async () => {
-    srv = await startTestApiServer({ options: { insecure: true }, namePrefix: 'srv-plain' });
+    srv = await startTestApiServer({
+      options: { insecure: true, rootpath: '/argo', disableAuth: true },
+      namePrefix: 'srv-plain',
+    });
   });
   after(async () => {
     await srv.close();
@@ -256,13 +259,13 @@ describe('argocd-server serving (--insecure)', () => {
 
   it('serves HTTP/1.1 and h2c on one port and generates no certificate', async () => {
     assert.match(srv.url, /^http:\/\//);
-    const res = await sendRequest(srv.url, undefined, 'GET', '/api/version');
+    const res = await sendRequest(srv.url, undefined, 'GET', '/argo/healthz');
     assert.equal(res.status, 200);
     const s = h2connect(srv.url);
-    const r = await h2get(s, '/api/version');
+    const r = await h2get(s, '/argo/healthz');
     s.close();
     assert.equal(r.status, 200);
-    assert.deepEqual(Object.keys(JSON.parse(r.body) as object), ['Version']);
+    assert.equal(r.body, 'ok');
     const secret = await srv.kube.get<Secret>({
       ...SECRETS,
       namespace: srv.namespace,
@@ -270,5 +273,30 @@ describe('argocd-server serving (--insecure)', () => {
     });
     assert.equal(decodeSecretData(secret)['tls.crt'], undefined);
     assert.ok(srv.securityEvents().some((e) => e.CWE === 319));
+  });
+
+  it('serves everything under --rootpath and nothing outside it', async () => {
+    assert.equal(
+      (await sendRequest(srv.url, undefined, 'GET', '/argo/api/v1/session/userinfo')).status,
+      200,
+    );
+    assert.equal((await sendRequest(srv.url, undefined, 'GET', '/api/version')).status, 404);
+    const cookie = await sendRequest(srv.url, undefined, 'POST', '/argo/api/v1/session', {
+      body: { username: 'admin', password: srv.adminPassword },
+    });
+    assert.equal(cookie.status, 200);
+    assert.doesNotMatch(cookie.headers['set-cookie']?.[0] ?? '', /Secure/);
+  });
+
+  it('lets every caller do everything with --disable-auth, and says so loudly at start', async () => {
+    const version = await sendRequest(srv.url, undefined, 'GET', '/argo/api/version');
+    assert.ok('KustomizeVersion' in version.json());
+    const create = await sendRequest(srv.url, undefined, 'POST', '/argo/api/v1/projects', {
+      body: { project: { metadata: { name: 'open' }, spec: {} } },
+    });
+    assert.equal(create.status, 200, create.text);
+    assert.ok(
+      srv.securityEvents().some((e) => e.security === 3 && /--disable-auth/.test(String(e.msg))),
+    );
   });
 });

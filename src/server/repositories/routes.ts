@@ -41,6 +41,7 @@ import {
   repositoryFromSecret,
   repositorySecrets,
   repositoryToSecretData,
+  withInheritedCredentials,
   type ApiObject,
 } from './store.js';
 
@@ -192,8 +193,7 @@ export const repositoriesService: ApiService = {
       secret: Secret | undefined,
       force: boolean,
     ): Promise<Record<string, unknown>> => {
-      const withCreds = { ...repo };
-      const out = sanitizeRepositoryForApi(withCreds);
+      const out = sanitizeRepositoryForApi(withInheritedCredentials(deps.store, repo));
       out.connectionState = await connectionState(repo, stateKey(secret, urlOf(repo)), force);
       return out;
     };
@@ -223,7 +223,7 @@ export const repositoriesService: ApiService = {
             force
               ? view(repo, secret, true)
               : {
-                  ...sanitizeRepositoryForApi(repo),
+                  ...sanitizeRepositoryForApi(withInheritedCredentials(deps.store, repo)),
                   connectionState: states.get(stateKey(secret, urlOf(repo)))?.state ?? {
                     status: 'Unknown',
                     message: '',

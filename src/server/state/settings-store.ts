@@ -21,7 +21,7 @@ import {
   type Secret,
   type SettingsProblem,
 } from '../../apis/index.js';
-import type { KubeClient, KubeLog, ResourceRef } from '../../kube/index.js';
+import { isNotFound, type KubeClient, type KubeLog, type ResourceRef } from '../../kube/index.js';
 import { ObjectCache } from './object-cache.js';
 
 export const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' } as const;
@@ -68,6 +68,7 @@ export class SettingsStore extends EventEmitter<{ change: [StoreChange] }> {
   readonly configMaps: ObjectCache<ConfigMap>;
   readonly secrets: ObjectCache<Secret>;
   readonly projectCache: ObjectCache<AppProject & { apiVersion: string; kind: string }>;
+  readonly #log: KubeLog | undefined;
   #settings: Memo<{ settings: ArgoCdSettings; problems: SettingsProblem[] }> | undefined;
   #secretData: Memo<Readonly<Record<string, string>>> | undefined;
 
@@ -77,6 +78,7 @@ export class SettingsStore extends EventEmitter<{ change: [StoreChange] }> {
     this.client = options.client;
     const ns = options.namespace;
     const log = options.log;
+    this.#log = log;
     const common = { client: options.client, ...(log ? { log } : {}) };
     this.configMaps = new ObjectCache<ConfigMap>({
       ...common,
@@ -121,7 +123,15 @@ export class SettingsStore extends EventEmitter<{ change: [StoreChange] }> {
     await Promise.all([
       this.configMaps.waitForSync(),
       this.secrets.waitForSync(),
-      this.projectCache.waitForSync(),
+      this.projectCache.waitForSync().catch((err: unknown) => {
+        // without the CRD there are no projects yet; the watch keeps retrying and picks them up
+        if (!isNotFound(err)) throw err;
+        this.#log?.(
+          'error',
+          'the AppProject CRD is not served by the cluster: install manifests/crds; until then no project exists',
+          { namespace: this.namespace },
+        );
+      }),
     ]);
   }
 
