@@ -165,6 +165,9 @@ export function syncRound(
       prune: opts.prune ?? true,
       destinationNamespace: opts.namespace,
       syncOptions: ['CreateNamespace=true'],
+      destinationNamespaceExists:
+        cluster.get({ group: '', kind: 'Namespace', namespace: '', name: opts.namespace }) !==
+        undefined,
     });
     let state = startSync(plan);
     let results: SyncActionResult[] = [];

@@ -291,7 +291,31 @@ export function planSync(compare: CompareResult, options: SyncPlanOptions = {}):
     }
   }
 
-  const adjusted = adjustPruneWaves(tasks, pruneLastIds);
+  // objects in a namespace this sync creates cannot be dry-run (the server answers NotFound)
+  const newNamespaces = new Set<string>();
+  for (const t of tasks) {
+    if (t.type !== 'apply' || t.key.group !== '' || t.key.kind !== 'Namespace') continue;
+    const live = compare.items.find(
+      (i) =>
+        i.desired !== undefined &&
+        i.key.kind === 'Namespace' &&
+        i.key.group === '' &&
+        i.key.name === t.key.name,
+    )?.live;
+    const exists =
+      live !== undefined ||
+      (t.phase === 'PreSync' && t.key.name === ns && options.destinationNamespaceExists === true);
+    if (!exists) newNamespaces.add(t.key.name);
+  }
+  const withDryRun =
+    newNamespaces.size === 0
+      ? tasks
+      : tasks.map((t) =>
+          t.key.namespace !== '' && newNamespaces.has(t.key.namespace) && !t.options.skipDryRun
+            ? { ...t, options: { ...t.options, skipDryRun: true } }
+            : t,
+        );
+  const adjusted = adjustPruneWaves(withDryRun, pruneLastIds);
   adjusted.sort(compareTasks);
 
   const applyCount = adjusted.filter((t) => t.type === 'apply').length;

@@ -121,7 +121,7 @@ describe('planSync', () => {
         obj('v1', 'Namespace', 'extra'),
       ],
       c,
-      { syncOptions: ['CreateNamespace=true'] },
+      { syncOptions: ['CreateNamespace=true'], destinationNamespaceExists: true },
     );
     assert.deepEqual(
       p.tasks.map((t) => `${t.phase}/${t.wave}/${t.type}/${t.key.kind}/${t.key.name}`),
@@ -149,6 +149,17 @@ describe('planSync', () => {
       pruneSkipped: 0,
       prunesEverything: false,
     });
+  });
+
+  it('skips the dry run of objects in a namespace the sync creates', () => {
+    const c = new FakeCluster();
+    const opts = { syncOptions: ['CreateNamespace=true'] };
+    const p = plan([configMap('a')], c, opts);
+    assert.equal(p.tasks.find((t) => t.key.name === 'a')?.options.skipDryRun, true);
+    const existing = plan([configMap('a')], c, { ...opts, destinationNamespaceExists: true });
+    assert.equal(existing.tasks.find((t) => t.key.name === 'a')?.options.skipDryRun, false);
+    const { final } = drive(p, c);
+    assert.equal(final.phase, 'Succeeded');
   });
 
   it('carries per-resource and app sync options on tasks', () => {
@@ -271,7 +282,7 @@ describe('stepSync', () => {
         }),
       ],
       c,
-      { syncOptions: ['CreateNamespace=true'] },
+      { syncOptions: ['CreateNamespace=true'], destinationNamespaceExists: true },
     );
     const { final } = drive(p, c);
     assert.equal(final.phase, 'Succeeded');

@@ -35,6 +35,11 @@ export interface SyncPlanOptions {
   };
   /** the revision being synced (carried into the result) */
   readonly revision?: string;
+  /**
+   * the destination namespace exists live (with `CreateNamespace=true`, objects in a namespace the
+   * sync creates skip the server dry run, which would answer NotFound; say true to keep it)
+   */
+  readonly destinationNamespaceExists?: boolean;
 }
 
 /** Per-task options, from the app's sync options overlaid by the object's annotation. */
