@@ -198,6 +198,30 @@ describe('argocd-server application streams', () => {
     assert.match(c.raw(), /^data: \{"result":\{"type":"ADDED","application":\{/);
   });
 
+  it('streams over HTTP/2 too', async () => {
+    const session = srv.http2();
+    const req = session.request({
+      ':path': '/api/v1/stream/applications?name=beta',
+      accept: 'text/event-stream',
+      authorization: `Bearer ${admin}`,
+    });
+    let text = '';
+    let status = 0;
+    let type = '';
+    req.setEncoding('utf8');
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+      type = String(h['content-type']);
+    });
+    req.on('data', (d: string) => (text += d));
+    await srv.waitFor(() => text.includes('\n\n'), 'the first event over HTTP/2');
+    assert.equal(status, 200);
+    assert.match(type, /^text\/event-stream/);
+    assert.match(text, /^data: \{"result":\{"type":"ADDED","application":\{.*"name":"beta"/);
+    req.close();
+    session.close();
+  });
+
   it('speaks newline-delimited JSON without Accept: text/event-stream', async () => {
     const c = await stream('/api/v1/stream/applications?name=alpha', { token: admin, sse: false });
     assert.match(String(c.headers['content-type']), /^application\/json/);

@@ -362,7 +362,11 @@ describe('argocd-server applications API', () => {
         await srv.request('GET', '/api/v1/applications?limit=2', { token: admin })
       ).json<AppList>();
       assert.deepEqual(names(p1), ['api', 'web']);
-      assert.equal(p1.metadata.remainingItemCount, 1);
+      assert.equal(
+        p1.metadata.remainingItemCount,
+        undefined,
+        'no count: it would need RBAC on every app',
+      );
       assert.ok(p1.metadata.continue);
       const p2 = (
         await srv.request(

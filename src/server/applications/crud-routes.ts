@@ -14,7 +14,7 @@ import {
 import { isAlreadyExists, isNotFound } from '../../kube/index.js';
 import type { RequestContext } from '../context.js';
 import { ApiError } from '../errors.js';
-import { paginate } from '../pagination.js';
+import { pageRequest, paginate, type Page } from '../pagination.js';
 import type { ApiRequest, ApiRoutes } from '../service.js';
 import { checkAppNamespace, enforceApp, projectOf, rbacObject } from './access.js';
 import { parseFields } from './fields.js';
@@ -26,7 +26,7 @@ import {
   parseSpec,
   validateApplication,
 } from './validation.js';
-import { appFilter, appView } from './view.js';
+import { appFilter, appView, listJson } from './view.js';
 import { createApp, updateApp } from './writes.js';
 
 /** Audit record about an app (Kubernetes Event with the actor, `security: 1` log). */
@@ -174,34 +174,36 @@ export function registerCrudRoutes(routes: ApiRoutes, state: AppState): void {
       const fields = parseFields(req.query.all('fields'));
       const refresh = refreshParam(req.query.get('refresh'));
       await state.appsReady();
-      const items: StoredApplication[] = [];
-      for (const app of state.apps.list()) {
-        if (!filter.matches(app)) continue;
-        if (
-          !ctx.can(
-            'applications',
-            'get',
-            rbacObject(state, projectOf(app), app.metadata.name ?? ''),
-          )
-        )
-          continue;
-        items.push(app);
+      const allowed = (app: StoredApplication): boolean =>
+        filter.matches(app) &&
+        ctx.can('applications', 'get', rbacObject(state, projectOf(app), app.metadata.name ?? ''));
+      const key = (a: StoredApplication): string => a.metadata.name ?? '';
+      const { limit, after } = pageRequest(req.query);
+      let page: Page<StoredApplication>;
+      if (limit === undefined) {
+        page = paginate(state.apps.list().filter(allowed), key, req.query, state.latestVersion());
+      } else {
+        // a page: walk the apps in name order from the continue point and check only as many as
+        // the page needs (no count of the rest: it would cost an RBAC check of every app)
+        const names = state.sortedNames();
+        const picked: StoredApplication[] = [];
+        for (let i = after === undefined ? 0 : upperBound(names, after); i < names.length; i++) {
+          const app = state.app(names[i] ?? '');
+          if (app && allowed(app)) picked.push(app);
+          if (picked.length > limit) break;
+        }
+        const p = paginate(picked, key, req.query, state.latestVersion());
+        const { remainingItemCount: _count, ...metadata } = p.metadata;
+        page = { items: p.items, metadata };
       }
-      const page = paginate(
-        items,
-        (a) => a.metadata.name ?? '',
-        req.query,
-        latestVersion(items, state),
-      );
-      if (refresh !== undefined)
-        await Promise.all(
-          page.items.map((a) => requestRefresh(state, a.metadata.name ?? '', refresh)),
-        );
-      const body = {
-        metadata: page.metadata,
-        items: page.items.map((a) => appView(state.app(a.metadata.name ?? '') ?? a)),
-      };
-      return fields.empty ? body : fields.apply(body);
+      let listed = page.items;
+      if (refresh !== undefined) {
+        await Promise.all(listed.map((a) => requestRefresh(state, a.metadata.name ?? '', refresh)));
+        listed = listed.map((a) => state.app(a.metadata.name ?? '') ?? a);
+      }
+      return req.reply
+        .type('application/json; charset=utf-8')
+        .send(listJson(page.metadata as Record<string, unknown>, listed, fields));
     },
   });
 
@@ -393,15 +395,14 @@ export function registerCrudRoutes(routes: ApiRoutes, state: AppState): void {
   });
 }
 
-/** The highest resourceVersion among the listed items (the UI starts its watch from it). */
-function latestVersion(items: readonly StoredApplication[], state: AppState): string {
-  let best = 0n;
-  for (const a of items.length > 0 ? items : state.apps.list()) {
-    const rv = a.metadata.resourceVersion;
-    if (rv !== undefined && /^\d+$/.test(rv)) {
-      const n = BigInt(rv);
-      if (n > best) best = n;
-    }
+/** The first index of a sorted list whose value is greater than `after`. */
+function upperBound(sorted: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? '') <= after) lo = mid + 1;
+    else hi = mid;
   }
-  return best.toString();
+  return lo;
 }

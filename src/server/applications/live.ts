@@ -36,7 +36,7 @@ import { ApiError } from '../errors.js';
 import { kubeLogger } from '../logging.js';
 import type { ServiceDeps } from '../service.js';
 import type { ResolvedApplicationsOptions } from './options.js';
-import type { StoredApplication } from './state.js';
+import type { StoredApplication } from './types.js';
 
 /** Kinds that usually appear below managed objects in a resource tree. */
 export const CHILD_KINDS: readonly GroupKind[] = [

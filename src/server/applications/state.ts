@@ -10,22 +10,15 @@
  * `appStateFor(deps, routes)` creates it with the first service that asks and stops it when the
  * server closes.
  */
-import {
-  API_GROUP,
-  API_VERSION,
-  Resources,
-  type Application,
-  type ApplicationSet,
-} from '../../apis/index.js';
+import { API_GROUP, API_VERSION, Resources } from '../../apis/index.js';
 import { kubeLogger } from '../logging.js';
 import type { ApiRoutes, ServiceDeps } from '../service.js';
 import { ObjectCache } from '../state/object-cache.js';
 import { LiveState } from './live.js';
 import { resolveApplicationsOptions, type ResolvedApplicationsOptions } from './options.js';
+import type { StoredApplication, StoredApplicationSet } from './types.js';
 
-/** An Application as the watch cache holds it. */
-export type StoredApplication = Application & { apiVersion: string; kind: string };
-export type StoredApplicationSet = ApplicationSet & { apiVersion: string; kind: string };
+export type { StoredApplication, StoredApplicationSet } from './types.js';
 
 export const APPLICATIONS = {
   group: API_GROUP,
@@ -48,6 +41,8 @@ export class AppState {
   readonly #appsSynced: Promise<void>;
   #appsetsSynced: Promise<boolean> | undefined;
   #stopped = false;
+  #sorted: string[] | undefined;
+  #latest = '0';
 
   constructor(deps: ServiceDeps) {
     this.deps = deps;
@@ -67,6 +62,17 @@ export class AppState {
       log,
     });
     this.live = new LiveState(deps, this.options);
+    this.apps.onChange((change, obj) => {
+      if (change !== 'modified') this.#sorted = undefined;
+      const rv = obj.metadata.resourceVersion;
+      if (
+        rv !== undefined &&
+        /^\d+$/.test(rv) &&
+        (rv.length > this.#latest.length ||
+          (rv.length === this.#latest.length && rv > this.#latest))
+      )
+        this.#latest = rv;
+    });
     this.apps.start();
     // the first list is awaited by the first request; a failure is retried by the informer
     this.#appsSynced = this.apps.waitForSync();
@@ -91,6 +97,23 @@ export class AppState {
       );
     }
     return this.#appsetsSynced.then((ok) => ok || this.appsets.synced);
+  }
+
+  /** Names of every cached app, sorted (recomputed only after adds and deletes). */
+  sortedNames(): readonly string[] {
+    this.#sorted ??= this.apps
+      .list()
+      .map((a) => a.metadata.name ?? '')
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.#sorted;
+  }
+
+  /**
+   * The highest resourceVersion the cache has seen (the list's `metadata.resourceVersion`, from
+   * which a client starts its watch).
+   */
+  latestVersion(): string {
+    return this.#latest;
   }
 
   /** The app named `name`, from the cache. */

@@ -12,6 +12,7 @@ import { normalizeRepoUrl } from '../../engine/index.js';
 import { redactText, stripLastApplied } from '../redact.js';
 import type { QueryParams } from '../service.js';
 import { projectOf } from './access.js';
+import type { FieldSelection } from './fields.js';
 import { parseLabelSelector } from './selector.js';
 import type { StoredApplication } from './state.js';
 
@@ -89,4 +90,58 @@ export function appFilter(query: QueryParams): AppFilter {
       return true;
     },
   };
+}
+
+/** Serialised views (UTF-8) per object version and `fields` selection (a few selections per app). */
+const fragments = new WeakMap<StoredApplication, Map<string, Buffer>>();
+const MAX_SELECTIONS_PER_APP = 4;
+const COMMA = Buffer.from(',');
+
+/** The JSON of an app's view, projected by `select`, as UTF-8 (memoised per object and `key`). */
+export function appJson(
+  app: StoredApplication,
+  key: string,
+  select: ((view: StoredApplication) => unknown) | undefined,
+): Buffer {
+  let m = fragments.get(app);
+  if (!m) {
+    m = new Map();
+    fragments.set(app, m);
+  }
+  let bytes = m.get(key);
+  if (bytes === undefined) {
+    const view = appView(app);
+    bytes = Buffer.from(JSON.stringify(select ? select(view) : view), 'utf8');
+    if (m.size >= MAX_SELECTIONS_PER_APP) m.clear();
+    m.set(key, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * The list response `{metadata, items}` as UTF-8 JSON, assembled from memoised per-app fragments
+ * (a 10,000-app list is one memory copy, not a fresh serialisation and encoding), with `fields`
+ * applied: to the list metadata, and to every item for `items.*` paths.
+ */
+export function listJson(
+  metadata: Readonly<Record<string, unknown>>,
+  items: readonly StoredApplication[],
+  fields: FieldSelection,
+): Buffer {
+  const meta = fields.empty ? { metadata } : fields.apply({ metadata });
+  const head = 'metadata' in meta ? `"metadata":${JSON.stringify(meta.metadata)}` : '';
+  const withItems =
+    fields.include.length === 0 ||
+    fields.include.some((f) => f === 'items' || f.startsWith('items.'));
+  if (!withItems) return Buffer.from(`{${head}}`, 'utf8');
+  const sel = fields.under('items');
+  const key = sel.empty ? '' : JSON.stringify([sel.include, sel.exclude]);
+  const select = sel.empty ? undefined : (v: StoredApplication): unknown => sel.apply(v);
+  const parts: Buffer[] = [Buffer.from(`{${head}${head === '' ? '' : ','}"items":[`, 'utf8')];
+  items.forEach((a, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(appJson(a, key, select));
+  });
+  parts.push(Buffer.from(']}'));
+  return Buffer.concat(parts);
 }
