@@ -86,10 +86,14 @@ export class OidcKeySet {
   readonly #cooldownMs: number;
   readonly #maxBytes: number;
   #local: KeyResolver | undefined;
+  /** keys already selected and imported, by `alg` and `kid` (cleared with every new set) */
+  readonly #byKid = new Map<string, JoseCryptoKey>();
   #fetchedAtMs = Number.NEGATIVE_INFINITY;
   #pending: Promise<void> | undefined;
   /** number of fetches made (for tests and metrics) */
   fetches = 0;
+  /** bumped whenever a new key set is in use (verifiers drop signature results of older sets) */
+  generation = 0;
 
   constructor(options: OidcKeySetOptions) {
     const u = new URL(options.jwksUri);
@@ -114,8 +118,13 @@ export class OidcKeySet {
     const local = this.#local;
     if (local === undefined)
       throw new AuthError('ERR_AUTH_STORE', 'failed to load the provider keys');
+    const id = typeof header.kid === 'string' ? `${String(header.alg)} ${header.kid}` : undefined;
+    const known = id === undefined ? undefined : this.#byKid.get(id);
+    if (known !== undefined) return known;
     try {
-      return await local(header, token);
+      const key = await local(header, token);
+      if (id !== undefined && this.#byKid.size < 256) this.#byKid.set(id, key);
+      return key;
     } catch (err) {
       if (
         err instanceof joseErrors.JWKSNoMatchingKey &&
@@ -128,6 +137,12 @@ export class OidcKeySet {
       throw err;
     }
   };
+
+  /** Fetches the key set when it is older than `maxAgeMs` (or was never fetched). */
+  async ensureFresh(): Promise<void> {
+    if (this.#local === undefined || this.#clock.now() - this.#fetchedAtMs >= this.#maxAgeMs)
+      await this.reload();
+  }
 
   /** Fetches the key set now (concurrent callers share the fetch). */
   reload(): Promise<void> {
@@ -183,5 +198,7 @@ export class OidcKeySet {
     );
     const set: JSONWebKeySet = { keys };
     this.#local = createLocalJWKSet(set);
+    this.#byKid.clear();
+    this.generation++;
   }
 }

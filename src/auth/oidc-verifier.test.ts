@@ -286,6 +286,19 @@ describe('OidcTokenVerifier', () => {
     assert.equal(state.calls, 3);
   });
 
+  it('stops accepting a cached token once the provider withdrew its key', async () => {
+    const { rsa, verifier, state, clock } = await setup();
+    const token = await sign(rsa, {});
+    await verifier.verify(token);
+    await verifier.verify(token);
+    assert.equal(state.calls, 1);
+    const next = await keyPair('RS256', 'rsa-9');
+    state.keys = [next.jwk];
+    clock.ms += 600_001;
+    await rejects(verifier.verify(token), 'ERR_AUTH_TOKEN_INVALID', /no key/);
+    assert.equal(state.calls, 2, 'the stale key set was fetched again');
+  });
+
   it('does not follow a redirect from the JWKS endpoint', async () => {
     const { rsa, verifier, state } = await setup();
     state.status = 302;

@@ -46,6 +46,8 @@ export const OIDC_ALLOWED_ALGORITHMS: readonly string[] = Object.freeze([
 /** Clock skew tolerated on `exp`, `nbf` and `iat`. */
 export const OIDC_CLOCK_SKEW_MS = 10_000;
 const MAX_TOKEN_CHARS = 16 * 1024;
+/** signature results kept per verifier (raw token → verified payload) */
+const SIGNATURE_CACHE_SIZE = 10_000;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 export interface OidcVerifierOptions {
@@ -134,9 +136,16 @@ export class OidcTokenVerifier {
   readonly algorithms: readonly string[];
   readonly keys: OidcKeySet;
   readonly #skipNoAud: boolean;
+  readonly #algorithmList: string[];
   readonly #skewMs: number;
   readonly #clock: Clock;
   readonly #revocations: RevocationStore | undefined;
+  /**
+   * Only the signature result is cached (the RSA check costs ~100 µs per request); issuer, time,
+   * audience, nonce and revocation are checked on every call. Cleared when the key set changes, so
+   * a key the provider withdrew stops verifying at the next JWKS refresh.
+   */
+  readonly #signatures = new Map<string, { generation: number; claims: Record<string, unknown> }>();
 
   constructor(options: OidcVerifierOptions, deps: OidcVerifierDeps) {
     if (options.issuer === '') throw new TypeError('OidcVerifierOptions.issuer is required');
@@ -146,6 +155,7 @@ export class OidcTokenVerifier {
       OIDC_ALLOWED_ALGORITHMS.includes(a),
     );
     this.algorithms = Object.freeze(algs.length > 0 ? algs : ['RS256']);
+    this.#algorithmList = [...this.algorithms];
     this.#skipNoAud = options.skipAudienceCheckWhenTokenHasNoAudience ?? false;
     this.#skewMs = options.clockSkewMs ?? OIDC_CLOCK_SKEW_MS;
     this.#clock = deps.clock ?? systemClock;
@@ -183,28 +193,10 @@ export class OidcTokenVerifier {
     } catch (err) {
       throw invalid('the token payload is not JSON', err);
     }
-    if (!isRecord(peeked) || peeked.iss !== this.issuer)
-      throw invalid(`the token was not issued by ${this.issuer}`);
+    if (!isRecord(peeked)) throw invalid('the token payload is not a JSON object');
+    if (peeked.iss !== this.issuer) throw invalid(`the token was not issued by ${this.issuer}`);
 
-    let payload: Uint8Array;
-    try {
-      ({ payload } = await compactVerify(token, this.keys.getKey, {
-        algorithms: [...this.algorithms],
-      }));
-    } catch (err) {
-      if (err instanceof AuthError) throw err;
-      if (err instanceof joseErrors.JWKSNoMatchingKey)
-        throw invalid('no key of the identity provider matches the token', err);
-      if (err instanceof joseErrors.JOSEError) throw invalid('the signature is not valid', err);
-      throw invalid('the signature could not be checked', err);
-    }
-    let claims: unknown;
-    try {
-      claims = JSON.parse(Buffer.from(payload).toString('utf8'));
-    } catch (err) {
-      throw invalid('the token payload is not JSON', err);
-    }
-    if (!isRecord(claims)) throw invalid('the token payload is not a JSON object');
+    const claims = await this.#verifiedPayload(token, peeked);
 
     if (claims.iss !== this.issuer) throw invalid(`the token was not issued by ${this.issuer}`);
     const sub = claims.sub;
@@ -252,6 +244,32 @@ export class OidcTokenVerifier {
       revocationId,
       expired,
     };
+  }
+
+  /** `peeked` was decoded from the payload segment the signature covers (no `b64: false`). */
+  async #verifiedPayload(
+    token: string,
+    peeked: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    await this.keys.ensureFresh();
+    const cached = this.#signatures.get(token);
+    if (cached !== undefined && cached.generation === this.keys.generation) return cached.claims;
+    try {
+      await compactVerify(token, this.keys.getKey, { algorithms: this.#algorithmList });
+    } catch (err) {
+      if (err instanceof AuthError) throw err;
+      if (err instanceof joseErrors.JWKSNoMatchingKey)
+        throw invalid('no key of the identity provider matches the token', err);
+      if (err instanceof joseErrors.JOSEError) throw invalid('the signature is not valid', err);
+      throw invalid('the signature could not be checked', err);
+    }
+    const frozen = Object.freeze(peeked);
+    if (this.#signatures.size >= SIGNATURE_CACHE_SIZE) {
+      const oldest = this.#signatures.keys().next();
+      if (oldest.done !== true) this.#signatures.delete(oldest.value);
+    }
+    this.#signatures.set(token, { generation: this.keys.generation, claims: frozen });
+    return frozen;
   }
 
   #checkAudience(claims: Record<string, unknown>): string[] {

@@ -181,6 +181,11 @@ export class Authenticator {
   }
 }
 
+function isLocalIssuer(token: string): boolean {
+  const issuer = peekIssuer(token);
+  return issuer === TOKEN_ISSUER || issuer === undefined;
+}
+
 /**
  * What a request gets from an authentication outcome under a route's mode: the caller, or the
  * anonymous caller (optional routes, `users.anonymous.enabled`, `--disable-auth`), or the refusal
@@ -204,11 +209,6 @@ export function callerFor(
       ? outcome.error
       : new AuthError('ERR_AUTH_TOKEN_INVALID', 'no session information'),
   };
-}
-
-function isLocalIssuer(token: string): boolean {
-  const issuer = peekIssuer(token);
-  return issuer === TOKEN_ISSUER || issuer === undefined;
 }
 
 export { ANONYMOUS, EXPIRED_SSO };
