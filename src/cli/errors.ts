@@ -86,7 +86,7 @@ function hint(err: unknown): string | undefined {
   if (err.grpcCode === 16)
     return "not logged in, or the session expired or was revoked: run 'argocd login <server>' (or 'argocd relogin')";
   if (err.grpcCode === 7)
-    return "your account lacks the RBAC permission: check it with 'argocd account can-i <action> <resource> <object>' and ask an administrator";
+    return "your account lacks the RBAC permission (for applications this also means the app does not exist): check with 'argocd account can-i <action> <resource> <object>' and ask an administrator";
   return undefined;
 }
 

@@ -492,7 +492,10 @@ export async function appDelete(
   }
   const client = await ctx.client();
   for (const name of args) {
-    const r = ref(name, opts);
+    let r = ref(name, opts);
+    // with --wait, name the project: then a gone app is "not found" rather than "permission
+    // denied" (which Argo CD answers for apps the caller cannot see, existing or not)
+    if (opts.flag('wait')) r = { ...r, project: (await client.getApplication(r)).spec.project };
     await client.deleteApplication(r, { cascade, propagationPolicy: policy });
     ctx.out(`application '${name}' deleted\n`);
     if (opts.flag('wait')) await waitForDeletion(ctx, client, r, timeoutSeconds(opts));
