@@ -1543,6 +1543,14 @@ function kindsOf(
   }
   for (const r of app.status?.resources ?? [])
     if (r.kind) kinds.set(`${r.group ?? ''}/${r.kind}`, { group: r.group ?? '', kind: r.kind });
+  // CreateNamespace=true: the sync creates the destination namespace and waits for it to be
+  // healthy, so the cache must follow namespaces too
+  const syncOptions = [
+    ...(app.spec.syncPolicy?.syncOptions ?? []),
+    ...(app.operation?.sync?.syncOptions ?? []),
+  ];
+  if (syncOptions.includes('CreateNamespace=true'))
+    kinds.set('/Namespace', { group: '', kind: 'Namespace' });
   return [...kinds.values()];
 }
 
