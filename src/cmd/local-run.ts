@@ -225,6 +225,13 @@ export async function runLocal(o: LocalOptions): Promise<number> {
   const startedAt = new Date().toISOString();
   await writeState({ ready: false });
 
+  const supervisor = new Supervisor({ readyTimeoutMs: o.readyTimeoutMs, stopGraceMs: 10_000 });
+  let kubeEnv: KubeEnv | undefined;
+  let gitServer: GitHttpServer | undefined;
+  let kube: KubeClient | undefined;
+  let exitCode = 0;
+  let failedComponent: string | undefined;
+
   // Ctrl-C / SIGTERM: during start-up, unwind at the next step; once running, stop everything
   const abort = new AbortController();
   let signals = 0;
@@ -233,8 +240,20 @@ export async function runLocal(o: LocalOptions): Promise<number> {
     if (signals === 1) {
       log(`${sig}: stopping`);
       abort.abort(new Aborted());
-    } else if (signals === 2) {
-      log(`${sig} again: stopping harder (SIGKILL after the current step)`);
+    } else {
+      // a second Ctrl-C: no more waiting. Every process started is killed by PID (the
+      // supervisor's exit hook does the components); the state file tells the next start.
+      log(`${sig} again: killing every process npm start started`);
+      const env = kubeEnv;
+      if (env)
+        for (const pid of [env.pids.controllerManager, env.pids.apiserver, env.pids.etcd])
+          if (pid !== undefined && pid > 0)
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+      process.exit(130);
     }
   };
   process.on('SIGINT', onSignal);
@@ -242,13 +261,6 @@ export async function runLocal(o: LocalOptions): Promise<number> {
   const check = (): void => {
     if (abort.signal.aborted) throw new Aborted();
   };
-
-  const supervisor = new Supervisor({ readyTimeoutMs: o.readyTimeoutMs, stopGraceMs: 10_000 });
-  let kubeEnv: KubeEnv | undefined;
-  let gitServer: GitHttpServer | undefined;
-  let kube: KubeClient | undefined;
-  let exitCode = 0;
-  let failedComponent: string | undefined;
 
   const stopAll = async (): Promise<void> => {
     const stopped = await supervisor.stopAll();
