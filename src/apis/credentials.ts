@@ -164,6 +164,8 @@ export interface Cluster {
   readonly config: ClusterConfig;
   /** name of the Secret it came from; absent for the implicit in-cluster one */
   readonly secretName?: string;
+  /** Argo CD's cluster ID: the UID of the Secret it came from (sharding hashes it) */
+  readonly id?: string;
 }
 
 /** Reads a cluster Secret; throws ValidationError naming the bad key. */
@@ -207,6 +209,7 @@ export function clusterFromSecret(
     shard,
     config,
     secretName: secret.metadata.name,
+    id: secret.metadata.uid,
   }) as Cluster;
 }
 

@@ -139,6 +139,18 @@ export {
   type ClusterConfig,
 } from './credentials.js';
 export { buildCrds, toStructural } from './crd.js';
+export type {
+  ApplicationTree,
+  ResourceNode,
+  ResourceRef,
+  ResourceHealth,
+  InfoItem,
+  ResourceNetworkingInfo,
+  LoadBalancerIngress,
+  HostInfo,
+  HostResourceInfo,
+  ResourceDiffWire,
+} from './tree.js';
 export {
   parseArgoCdSecret,
   AccountTokenSchema,

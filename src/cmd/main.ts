@@ -35,6 +35,7 @@ export const programs: Readonly<Record<ProgramName, ProgramEntry>> = {
   },
   'argocd-application-controller': {
     description: 'reconciles Applications: desired state from git against live state',
+    load: async () => (await import('./controller.js')).runController,
   },
   'argocd-dex-server': {
     description: 'the bundled OpenID Connect provider',

@@ -54,3 +54,10 @@ export {
   type TlsVersionName,
 } from './repo-server.js';
 export { serverOptionSpecs, SERVER_DEFAULTS, type ServerOptions } from './server.js';
+export {
+  controllerOptionSpecs,
+  CONTROLLER_DEFAULTS,
+  SHARDING_METHODS,
+  parseSeconds,
+  type ShardingMethod,
+} from './controller.js';

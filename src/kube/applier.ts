@@ -16,6 +16,7 @@ import type { KubeClient, ResourceRef } from './client.js';
 import type { ApiResourceInfo } from './discovery.js';
 import { KubeApiError, isNotFound } from './errors.js';
 import { describeResource, type ResourceKey } from './resource-key.js';
+import { withSsaDefaults } from './ssa-defaults.js';
 
 export const DEFAULT_FIELD_MANAGER = 'argocd-controller';
 export const DEFAULT_CONCURRENCY = 20;
@@ -113,7 +114,8 @@ export class KubeApplier {
     const dryRun = opts.dryRun === true;
     const prepared = await this.prepare(obj, opts.namespace, 'apply', dryRun);
     if ('result' in prepared) return prepared.result;
-    const { target, ref, key, info } = prepared;
+    const { ref, key, info } = prepared;
+    const target = withSsaDefaults(prepared.target);
     try {
       const { object, created } = await this.client.applyWithStatus(target, {
         fieldManager: opts.fieldManager ?? this.fieldManager,

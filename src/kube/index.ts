@@ -30,7 +30,8 @@
  * compaction (`compactObject`, `approximateSize`, `StringPool`), `KubeApplier`
  * (`DEFAULT_FIELD_MANAGER`, `DEFAULT_CONCURRENCY`), `ClusterRegistry`, events (`recordEvent`,
  * `buildEvent`, `EventRecorder`, `EventReasons`, `systemEventClock`), logging (`silentLog`,
- * `KubeLog`), `kubeTuningFromConfig`. See docs/kube.md.
+ * `KubeLog`), `kubeTuningFromConfig`, `withSsaDefaults` (protocol defaults server-side apply
+ * needs on API servers before 1.21). See docs/kube.md.
  *
  * @example
  * const client = new KubeClient(loadKubeconfig(), { qps: 50, burst: 100 });
@@ -141,3 +142,4 @@ export {
 } from './events.js';
 export { silentLog, type KubeLog, type KubeLogLevel } from './log.js';
 export { kubeTuningFromConfig } from './tuning.js';
+export { withSsaDefaults } from './ssa-defaults.js';

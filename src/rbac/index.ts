@@ -9,8 +9,9 @@
  *   `update()` returns the problems with their ConfigMap key and 1-based line.
  * - Per request: `enforceClaims(claims, resource, action, object, { projects })` returns a
  *   `Decision` (allowed, why, which rule and subject, for audit logs); `assertAllowed` throws
- *   `RbacDeniedError` with Argo CD's message; `canI` answers the can-i endpoint; `effectiveRoles` lists the caller's roles; `enforce` checks
- *   a plain subject (a role, an account) and `decide` explains it.
+ *   `RbacDeniedError` with Argo CD's message; `canI` answers the can-i endpoint;
+ *   `effectiveRoles` lists the caller's roles; `enforce` checks a plain subject (a role, an
+ *   account) and `decide` explains it.
  * - `projects` looks up the AppProject a request names; its roles' policies are merged in for that
  *   request (compiled once per project object and cached).
  *

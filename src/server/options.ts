@@ -5,6 +5,7 @@
  */
 import { SERVER_DEFAULTS } from '../config/index.js';
 import type { TlsSettings } from '../tls/index.js';
+import type { ApplicationsOptions } from './applications/options.js';
 
 export interface ApiServerOptions {
   /** namespace of argocd-cm, argocd-secret, AppProjects, repository and cluster Secrets */
@@ -34,12 +35,14 @@ export interface ApiServerOptions {
   readonly enableK8sEvent?: 'all' | 'none' | readonly string[];
   /** `--dex-server*`: kept for the SSO service */
   readonly dexServer?: Readonly<Record<string, unknown>>;
+  /** tuning of the applications API, streams and webhooks (src/server/applications/options.ts) */
+  readonly applications?: ApplicationsOptions;
 }
 
 export type ResolvedApiServerOptions = Required<
-  Omit<ApiServerOptions, 'metrics' | 'tlsSettings' | 'dexServer'>
+  Omit<ApiServerOptions, 'metrics' | 'tlsSettings' | 'dexServer' | 'applications'>
 > &
-  Pick<ApiServerOptions, 'metrics' | 'tlsSettings' | 'dexServer'>;
+  Pick<ApiServerOptions, 'metrics' | 'tlsSettings' | 'dexServer' | 'applications'>;
 
 function normalisePathPrefix(p: string): string {
   const t = p.trim().replace(/\/+$/, '');
@@ -74,5 +77,6 @@ export function resolveApiServerOptions(o: ApiServerOptions): ResolvedApiServerO
     maxRequestBodyBytes: o.maxRequestBodyBytes ?? SERVER_DEFAULTS.maxRequestBodyBytes,
     enableK8sEvent: o.enableK8sEvent ?? 'all',
     ...(o.dexServer ? { dexServer: o.dexServer } : {}),
+    ...(o.applications ? { applications: o.applications } : {}),
   });
 }

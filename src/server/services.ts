@@ -4,14 +4,17 @@
  * a service".
  */
 import { accountService } from './account/routes.js';
+import { applicationSetsService, applicationsService } from './applications/routes.js';
 import { clustersService } from './clusters/routes.js';
 import { projectsService } from './projects/routes.js';
 import { repositoriesService } from './repositories/routes.js';
 import type { ApiService } from './service.js';
 import { sessionService } from './session/routes.js';
 import { settingsService } from './settings/routes.js';
+import { streamService } from './stream/routes.js';
 import { uiService } from './ui/routes.js';
 import { versionService } from './version/routes.js';
+import { webhookService } from './webhook/routes.js';
 
 export const defaultServices: readonly ApiService[] = [
   versionService,
@@ -21,5 +24,9 @@ export const defaultServices: readonly ApiService[] = [
   projectsService,
   repositoriesService,
   clustersService,
+  applicationsService,
+  applicationSetsService,
+  streamService,
+  webhookService,
   uiService,
 ];

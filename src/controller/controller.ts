@@ -1,0 +1,1575 @@
+/**
+ * The application controller (≈ Argo CD `controller/appcontroller.go`): watches Applications and
+ * AppProjects of its namespace, the settings and credential Secrets, and the live state of the
+ * clusters it owns; refreshes apps through the refresh queue and runs operations (sync, deletion)
+ * through the operation queue. See docs/controller.md for the full behaviour.
+ *
+ * Reconcile contract (conventions E.6): a queue key is an app name only; the refresh is a list of
+ * ordered sub-steps that fill a `RefreshState`; steps never write conditions or status themselves;
+ * one summarise-and-patch step writes the status once, as a merge patch of the fields the refresh
+ * owns, and only when something changed. Operations own `status.operationState` and
+ * `status.history` and write them the same way, so the two queues never overwrite each other.
+ */
+import type { Registry } from 'prom-client';
+import {
+  API_GROUP,
+  API_VERSION,
+  Annotations,
+  ApplicationSchema,
+  AppProjectSchema,
+  ConfigNames,
+  Finalizers,
+  IN_CLUSTER_SERVER,
+  Labels,
+  SecretTypes,
+  getSources,
+  validate,
+  type AppProject,
+  type Application,
+  type ApplicationCondition,
+  type ApplicationStatus,
+  type Cluster,
+  type ConfigMap,
+  type KubeObject,
+  type Operation,
+  type OperationState,
+} from '../apis/index.js';
+import {
+  appInstanceName,
+  compareAppState,
+  compileIgnoreDifferences,
+  planCascadeDeletion,
+  prepareDesired,
+  type CompareResult,
+  type DesiredState,
+} from '../engine/index.js';
+import {
+  ClusterRegistry,
+  EventRecorder,
+  EventReasons,
+  KubeApplier,
+  connectionFromCluster,
+  formatResourceKey,
+  isConflict,
+  isNotFound,
+  parseTrackingId,
+  silentLog,
+  withSsaDefaults,
+  type ClusterCacheOptions,
+  type ClusterHandle,
+  type KubeClient,
+  type KubeClientOptions,
+  type KubeConnection,
+  type KubeLog,
+  type ResourceKey,
+} from '../kube/index.js';
+import { errorMessage } from '../lib/index.js';
+import type { RepoServerClient } from '../reposerver/client.js';
+import {
+  DEFAULT_SELF_HEAL_BACKOFF,
+  decideAutoSync,
+  retryDelayMs,
+  type SelfHealBackoff,
+} from './autosync.js';
+import { appendHistory, isoSeconds, mergeConditions } from './conditions.js';
+import { ControllerError } from './errors.js';
+import { ManifestSource, type ManifestResult } from './manifests.js';
+import { registerControllerMetrics, type ControllerMetrics } from './metrics.js';
+import {
+  checkApplicationSpec,
+  checkResources,
+  type ProjectViolation,
+  type ResolvedDestination,
+} from '../engine/index.js';
+import { WorkQueue, runWorkers } from './queue.js';
+import { RepoCredentials } from './repo-creds.js';
+import { shardForCluster, type ShardingAlgorithm } from './sharding.js';
+import { controllerSettings, type ControllerSettings } from './settings.js';
+import { jsonEqual, mergePatch } from './status-patch.js';
+import { ObjectStore } from './store.js';
+import { SyncRunner, type SyncStepResult } from './sync-runner.js';
+
+/** How much of the app a refresh re-reads (≈ Argo CD's CompareWith levels). */
+export type RefreshLevel = 'recent' | 'latest' | 'resolve' | 'hard';
+const LEVEL_ORDER: Readonly<Record<RefreshLevel, number>> = {
+  recent: 0,
+  latest: 1,
+  resolve: 2,
+  hard: 3,
+};
+
+export interface ApplicationControllerOptions {
+  /** the control-plane namespace (Applications, AppProjects, Secrets, ConfigMaps) */
+  readonly namespace: string;
+  /** the control plane's own client */
+  readonly client: KubeClient;
+  readonly repoServer: RepoServerClient;
+  /**
+   * the connection used for `https://kubernetes.default.svc` when no cluster Secret gives it
+   * credentials (the controller's own kubeconfig outside a pod)
+   */
+  readonly inClusterConnection?: KubeConnection;
+  /** options of every managed cluster's client (QPS/burst, metrics registry) */
+  readonly clusterClientOptions?: KubeClientOptions;
+  readonly clusterCacheOptions?: Omit<ClusterCacheOptions, 'client'>;
+  readonly statusProcessors?: number;
+  readonly operationProcessors?: number;
+  /** `--app-resync` (argocd-cm `timeout.reconciliation` wins when set) */
+  readonly resyncMs?: number;
+  readonly resyncJitterMs?: number;
+  readonly hardResyncMs?: number;
+  readonly selfHeal?: SelfHealBackoff;
+  /** `--sync-timeout` (0 = none) */
+  readonly syncTimeoutMs?: number;
+  readonly kubectlParallelismLimit?: number;
+  readonly repoServerTimeoutMs?: number;
+  readonly sharding?: {
+    readonly replicas: number;
+    readonly shard: number;
+    readonly algorithm: ShardingAlgorithm;
+  };
+  readonly metricsRegistry?: Registry;
+  /** `--enable-k8s-event` */
+  readonly events?: 'all' | 'none' | readonly string[];
+  readonly log?: KubeLog;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/** What the refresh sub-steps found; summarised into the status once at the end. */
+interface RefreshState {
+  readonly app: Application;
+  readonly level: RefreshLevel;
+  conditions: { type: string; message: string }[];
+  project?: AppProject;
+  cluster?: Cluster;
+  dest?: ResolvedDestination;
+  handle?: ClusterHandle;
+  manifests?: ManifestResult;
+  desired?: DesiredState;
+  compare?: CompareResult;
+  /** stop after this step (a condition explains why) */
+  halted: boolean;
+  /** retry the refresh with the queue's backoff (repo server or cluster unreachable) */
+  retry?: boolean;
+  /** `operation` to set (automated sync) */
+  startOperation?: Operation;
+  requeueAfterMs?: number;
+}
+
+interface DesiredCacheEntry {
+  readonly key: string;
+  /** the parsed manifests it was prepared from (shared with the manifest cache) */
+  readonly source: readonly KubeObject[];
+  readonly desired: DesiredState;
+}
+
+/** Fields of `status` each queue owns (the other never writes them). */
+const REFRESH_FIELDS = [
+  'sync',
+  'health',
+  'resources',
+  'conditions',
+  'reconciledAt',
+  'observedAt',
+  'sourceType',
+  'sourceTypes',
+  'summary',
+  'controllerNamespace',
+] as const;
+const OPERATION_FIELDS = ['operationState', 'history'] as const;
+
+function pick(
+  status: ApplicationStatus | undefined,
+  keys: readonly string[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!status) return out;
+  const s = status as Record<string, unknown>;
+  for (const k of keys) if (s[k] !== undefined) out[k] = s[k];
+  return out;
+}
+
+const APP_REF = { group: API_GROUP, version: API_VERSION, resource: 'applications' } as const;
+const RESOURCE_FINALIZERS: readonly string[] = [
+  Finalizers.resources,
+  Finalizers.resourcesBackground,
+  Finalizers.resourcesForeground,
+];
+
+/** The controller; `start()` then `stop()`. */
+export class ApplicationController {
+  readonly namespace: string;
+  readonly refreshQueue: WorkQueue;
+  readonly operationQueue: WorkQueue;
+  readonly registry: ClusterRegistry;
+  readonly manifestSource: ManifestSource;
+  private readonly o: ApplicationControllerOptions;
+  private readonly log: KubeLog;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly apps: ObjectStore<Application>;
+  private readonly projects: ObjectStore<AppProject>;
+  private readonly repoSecrets: ObjectStore<KubeObject>;
+  private readonly configMaps: ObjectStore<ConfigMap>;
+  private readonly creds = new RepoCredentials();
+  private readonly recorder: EventRecorder;
+  private readonly syncRunner = new SyncRunner();
+  private readonly metrics: ControllerMetrics | undefined;
+  private settings: ControllerSettings;
+  private readonly pendingLevel = new Map<string, RefreshLevel>();
+  /** when each app is due for its periodic full refresh */
+  private readonly nextFull = new Map<string, number>();
+  private readonly nextHard = new Map<string, number>();
+  private readonly desiredCache = new Map<string, DesiredCacheEntry>();
+  private readonly violationCache = new WeakMap<
+    DesiredState,
+    { key: string; violations: readonly ProjectViolation[] }
+  >();
+  /** per cluster: kinds its cache follows and has listed, attempts in flight, failures */
+  private readonly kindState = new Map<
+    string,
+    {
+      cache: unknown;
+      ready: Set<string>;
+      pending: Map<string, Promise<boolean>>;
+      failedAt: Map<string, number>;
+    }
+  >();
+  private readonly subscribed = new Set<string>();
+  /** the cluster handles in use (API call accounting) */
+  private readonly handles = new Map<string, ClusterHandle>();
+  private readonly replicas: number;
+  private readonly shard: number;
+  private readonly algorithm: ShardingAlgorithm;
+  private ticker: NodeJS.Timeout | undefined;
+  private workers: Promise<void>[] = [];
+  private started = false;
+  /** counters for tests and benchmarks */
+  readonly counters = { refreshes: 0, statusPatches: 0, operations: 0, reconcileErrors: 0 };
+  /** clusters this replica reconciled apps for (sharding tests) */
+  readonly clustersReconciled = new Set<string>();
+
+  constructor(options: ApplicationControllerOptions) {
+    this.o = options;
+    this.namespace = options.namespace;
+    this.log = options.log ?? silentLog;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.replicas = options.sharding?.replicas ?? 1;
+    this.shard = options.sharding?.shard ?? 0;
+    this.algorithm = options.sharding?.algorithm ?? 'legacy';
+    this.settings = controllerSettings(undefined, this.settingsDefaults());
+    this.refreshQueue = new WorkQueue({
+      name: 'app_reconciliation_queue',
+      baseDelayMs: 1_000,
+      maxDelayMs: 60_000,
+    });
+    this.operationQueue = new WorkQueue({
+      name: 'app_operation_processing_queue',
+      baseDelayMs: 500,
+      maxDelayMs: 60_000,
+    });
+    const client = options.client;
+    const ns = options.namespace;
+    this.apps = new ObjectStore<Application>({
+      client,
+      resource: { group: API_GROUP, version: API_VERSION, resource: 'applications', namespace: ns },
+      decode: (o) => validate(ApplicationSchema, o, `Application ${o.metadata.name ?? ''}`),
+      onInvalid: (o, err) => {
+        this.log('warn', 'ignoring an invalid Application', {
+          application: o.metadata.name,
+          error: errorMessage(err),
+        });
+      },
+      log: this.log,
+      name: `applications in ${ns}`,
+    });
+    this.projects = new ObjectStore<AppProject>({
+      client,
+      resource: { group: API_GROUP, version: API_VERSION, resource: 'appprojects', namespace: ns },
+      decode: (o) => validate(AppProjectSchema, o, `AppProject ${o.metadata.name ?? ''}`),
+      onInvalid: (o, err) => {
+        this.log('warn', 'ignoring an invalid AppProject', {
+          project: o.metadata.name,
+          error: errorMessage(err),
+        });
+      },
+      log: this.log,
+      name: `appprojects in ${ns}`,
+    });
+    this.repoSecrets = new ObjectStore<KubeObject>({
+      client,
+      resource: { group: '', version: 'v1', resource: 'secrets', namespace: ns },
+      labelSelector: `${Labels.secretType} in (${SecretTypes.repository},${SecretTypes.repoCreds})`,
+      decode: (o) => o,
+      log: this.log,
+      name: `repository secrets in ${ns}`,
+    });
+    this.configMaps = new ObjectStore<ConfigMap>({
+      client,
+      resource: { group: '', version: 'v1', resource: 'configmaps', namespace: ns },
+      decode: (o) => o as ConfigMap,
+      log: this.log,
+      name: `configmaps in ${ns}`,
+    });
+    this.recorder = new EventRecorder(client, {
+      component: 'argocd-application-controller',
+      enabled: options.events ?? 'all',
+      log: this.log,
+    });
+    const inCluster = options.inClusterConnection;
+    this.registry = new ClusterRegistry({
+      ...(options.clusterClientOptions ? { clientOptions: options.clusterClientOptions } : {}),
+      cacheOptions: () => ({
+        ...options.clusterCacheOptions,
+        keepManagedFieldsOf: ['argocd-controller'],
+        filter: this.settings.filter,
+        instanceLabelKey: this.settings.instanceLabelKey,
+      }),
+      connect: (c) =>
+        c.server === IN_CLUSTER_SERVER && inCluster && !hasCredentials(c)
+          ? inCluster
+          : connectionFromCluster(c),
+      onChange: (server) => {
+        this.subscribed.delete(server);
+        this.kindState.delete(server);
+        for (const a of this.apps.list()) this.requestRefresh(a.metadata.name ?? '', 'latest');
+      },
+      log: this.log,
+    });
+    this.manifestSource = new ManifestSource(options.repoServer, this.creds, {
+      timeoutMs: options.repoServerTimeoutMs ?? 60_000,
+    });
+    this.metrics = options.metricsRegistry
+      ? registerControllerMetrics(options.metricsRegistry, {
+          apps: () => this.apps.list(),
+          queues: [this.refreshQueue, this.operationQueue],
+          shard: this.shard,
+        })
+      : undefined;
+  }
+
+  private settingsDefaults(): {
+    reconciliationTimeoutMs: number;
+    reconciliationJitterMs: number;
+    hardReconciliationTimeoutMs: number;
+  } {
+    return {
+      reconciliationTimeoutMs: this.o.resyncMs ?? 120_000,
+      reconciliationJitterMs: this.o.resyncJitterMs ?? 60_000,
+      hardReconciliationTimeoutMs: this.o.hardResyncMs ?? 0,
+    };
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Starts the watches and the workers; resolves once everything has been listed once. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.configMaps.onChange((_e, cm) => {
+      this.onConfigMap(cm);
+    });
+    await this.configMaps.start();
+    for (const name of [ConfigNames.cm, ConfigNames.tlsCertsCm, ConfigNames.sshKnownHostsCm]) {
+      const cm = this.configMaps.get(name);
+      if (cm) this.onConfigMap(cm);
+    }
+    this.repoSecrets.onChange((event, s) => {
+      if (event === 'deleted') this.creds.deleteSecret(s.metadata.name ?? '');
+      else {
+        const problem = this.creds.upsertSecret(s, s.metadata.labels?.[Labels.secretType] ?? '');
+        if (problem)
+          this.log('warn', 'ignoring an invalid repository secret', {
+            secret: s.metadata.name,
+            error: problem,
+          });
+      }
+    });
+    await this.repoSecrets.start();
+    await this.registry.watchSecrets(this.o.client, this.namespace);
+    this.projects.onChange((_e, p) => {
+      for (const a of this.apps.list())
+        if (a.spec.project === p.metadata.name)
+          this.requestRefresh(a.metadata.name ?? '', 'latest');
+    });
+    await this.projects.start();
+    this.apps.onChange((event, app, old) => {
+      this.onAppChange(event, app, old);
+    });
+    await this.apps.start();
+    const statusWorkers = this.o.statusProcessors ?? 20;
+    const opWorkers = this.o.operationProcessors ?? 10;
+    this.workers.push(
+      runWorkers(
+        this.refreshQueue,
+        statusWorkers,
+        (k) => this.processRefresh(k),
+        (k, err) => {
+          this.reconcileFailed(this.refreshQueue, k, err);
+        },
+      ),
+      runWorkers(
+        this.operationQueue,
+        opWorkers,
+        (k) => this.processOperation(k),
+        (k, err) => {
+          this.reconcileFailed(this.operationQueue, k, err);
+        },
+      ),
+    );
+    this.ticker = setInterval(() => {
+      this.tick();
+    }, 1_000);
+    this.ticker.unref();
+    this.log('info', 'application controller started', {
+      namespace: this.namespace,
+      shard: this.shard,
+      replicas: this.replicas,
+      apps: this.apps.size,
+    });
+  }
+
+  /** Stops workers, watches and cluster caches (an operation in progress resumes after restart). */
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.refreshQueue.shutDown();
+    this.operationQueue.shutDown();
+    await Promise.all(this.workers);
+    await Promise.all([
+      this.apps.stop(),
+      this.projects.stop(),
+      this.repoSecrets.stop(),
+      this.configMaps.stop(),
+    ]);
+    await this.registry.close();
+    this.o.repoServer.close();
+  }
+
+  /** Runs until `signal` aborts (≈ controller-runtime `Runnable.Start`). */
+  async run(signal: AbortSignal): Promise<void> {
+    await this.start();
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else
+        signal.addEventListener(
+          'abort',
+          () => {
+            resolve();
+          },
+          { once: true },
+        );
+    });
+    await this.stop();
+  }
+
+  /** Asks for a refresh of `name` at least at `level`. */
+  requestRefresh(name: string, level: RefreshLevel, delayMs = 0): void {
+    if (name === '') return;
+    const cur = this.pendingLevel.get(name);
+    if (cur === undefined || LEVEL_ORDER[level] > LEVEL_ORDER[cur])
+      this.pendingLevel.set(name, level);
+    if (delayMs > 0) this.refreshQueue.addAfter(name, delayMs);
+    else this.refreshQueue.add(name);
+  }
+
+  /**
+   * Kubernetes API requests made so far by the control-plane client and the managed clusters'
+   * clients, watches excluded (a refresh served from the caches makes none).
+   */
+  apiCalls(): number {
+    const count = (c: KubeClient): number => {
+      const st = c.stats();
+      return st.total - st.watches;
+    };
+    let n = count(this.o.client);
+    for (const h of this.handles.values()) n += count(h.client);
+    return n;
+  }
+
+  /** The Applications as last seen (read-only). */
+  listApps(): Application[] {
+    return this.apps.list();
+  }
+
+  getApp(name: string): Application | undefined {
+    return this.apps.get(name);
+  }
+
+  /** The current settings (argocd-cm merged with the flags). */
+  currentSettings(): ControllerSettings {
+    return this.settings;
+  }
+
+  // ------------------------------------------------------------------ watches
+
+  private onConfigMap(cm: ConfigMap): void {
+    const name = cm.metadata.name;
+    if (name === ConfigNames.cm) {
+      const before = this.settings;
+      this.settings = controllerSettings(cm.data, this.settingsDefaults());
+      for (const p of this.settings.problems)
+        this.log('warn', 'ignoring an invalid argocd-cm setting', { key: p.key, error: p.message });
+      if (before.filterDigest !== this.settings.filterDigest) {
+        // the kinds a cache may follow changed: rebuild the caches with the new filter
+        for (const c of this.registry.list())
+          void this.registry.remove(c.server).then(() => {
+            this.registry.upsert(c);
+          });
+      }
+      if (
+        before.reconciliationTimeoutMs !== this.settings.reconciliationTimeoutMs ||
+        before.reconciliationJitterMs !== this.settings.reconciliationJitterMs
+      )
+        this.nextFull.clear();
+    } else if (name === ConfigNames.tlsCertsCm) this.creds.setTlsCerts(cm);
+    else if (name === ConfigNames.sshKnownHostsCm) this.creds.setKnownHosts(cm);
+  }
+
+  private onAppChange(
+    event: 'added' | 'updated' | 'deleted',
+    app: Application,
+    old: Application | undefined,
+  ): void {
+    const name = app.metadata.name ?? '';
+    if (event === 'deleted') {
+      this.pendingLevel.delete(name);
+      this.nextFull.delete(name);
+      this.nextHard.delete(name);
+      this.desiredCache.delete(name);
+      return;
+    }
+    if (app.metadata.deletionTimestamp) {
+      this.operationQueue.add(name);
+      return;
+    }
+    const refresh = app.metadata.annotations?.[Annotations.refresh];
+    // a requested refresh resolves the revision anew (Argo CD's CompareWithLatestForceResolve)
+    if (refresh !== undefined) this.requestRefresh(name, refresh === 'hard' ? 'hard' : 'resolve');
+    if (event === 'added') {
+      this.requestRefresh(name, 'latest');
+    } else if (old && !jsonEqual(old.spec, app.spec)) this.requestRefresh(name, 'latest');
+    if (app.operation && (event === 'added' || !jsonEqual(old?.operation, app.operation)))
+      this.operationQueue.add(name);
+    else if (event === 'added' && isRunning(app.status?.operationState))
+      this.operationQueue.add(name);
+  }
+
+  /** A live object of a managed cluster changed: refresh the app that tracks it. */
+  private onLiveChange(newObj: KubeObject | undefined, oldObj: KubeObject | undefined): void {
+    for (const obj of [newObj, oldObj]) {
+      const id = obj?.metadata.annotations?.[Annotations.trackingId];
+      const tracked = id !== undefined ? parseTrackingId(id)?.appName : undefined;
+      const byLabel =
+        this.settings.trackingMethod === 'label'
+          ? obj?.metadata.labels?.[this.settings.instanceLabelKey]
+          : undefined;
+      const name = tracked ?? byLabel;
+      const app = name === undefined ? undefined : this.apps.get(name);
+      if (name === undefined || !app) continue;
+      if (app.operation && isRunning(app.status?.operationState)) {
+        // a sync is changing the app's objects: drive the sync now, and coalesce the refreshes its
+        // many events would cause into one a second later (the sync's end refreshes anyway)
+        this.operationQueue.add(name);
+        this.requestRefresh(name, 'recent', 1_000);
+      } else this.requestRefresh(name, 'recent');
+      return;
+    }
+  }
+
+  /** Periodic refreshes: every app after `timeout.reconciliation` plus its jitter. */
+  private tick(): void {
+    const now = this.now();
+    const s = this.settings;
+    for (const app of this.apps.list()) {
+      const name = app.metadata.name ?? '';
+      if (s.reconciliationTimeoutMs > 0) {
+        const due = this.nextFull.get(name);
+        if (due === undefined)
+          this.nextFull.set(
+            name,
+            now + s.reconciliationTimeoutMs + this.random() * s.reconciliationJitterMs,
+          );
+        else if (due <= now) {
+          this.nextFull.set(
+            name,
+            now + s.reconciliationTimeoutMs + this.random() * s.reconciliationJitterMs,
+          );
+          this.requestRefresh(name, 'latest');
+        }
+      }
+      if (s.hardReconciliationTimeoutMs > 0) {
+        const due = this.nextHard.get(name);
+        if (due === undefined) this.nextHard.set(name, now + s.hardReconciliationTimeoutMs);
+        else if (due <= now) {
+          this.nextHard.set(name, now + s.hardReconciliationTimeoutMs);
+          this.requestRefresh(name, 'hard');
+        }
+      }
+    }
+  }
+
+  private reconcileFailed(queue: WorkQueue, key: string, err: unknown): void {
+    this.counters.reconcileErrors++;
+    const delay = queue.addRateLimited(key);
+    this.log('warn', 'reconcile failed; retrying', {
+      queue: queue.name,
+      application: key,
+      retryInMs: delay,
+      error: errorMessage(err),
+    });
+  }
+
+  // ------------------------------------------------------------------ ownership
+
+  /** The app's instance name in tracking ids. */
+  private instanceOf(app: Application): string {
+    return appInstanceName(
+      { name: app.metadata.name ?? '', namespace: app.metadata.namespace },
+      this.namespace,
+    );
+  }
+
+  /** The destination cluster of an app (by server, else by name). */
+  private clusterOf(app: Application): Cluster | undefined {
+    const d = app.spec.destination;
+    if (d.server) return this.registry.get(d.server);
+    if (d.name) return this.registry.getByName(d.name);
+    return undefined;
+  }
+
+  /** Whether this replica processes the app (its destination cluster is in our shard). */
+  ownsApp(app: Application): boolean {
+    if (this.replicas <= 1) return true;
+    const c = this.clusterOf(app);
+    // an app whose cluster is unknown is reported (InvalidSpecError) by shard 0
+    const shard = c ? shardForCluster(c, this.replicas, this.algorithm, this.registry.list()) : 0;
+    return shard === this.shard;
+  }
+
+  // ------------------------------------------------------------------ refresh
+
+  private async processRefresh(name: string): Promise<void> {
+    const level = this.pendingLevel.get(name) ?? 'recent';
+    this.pendingLevel.delete(name);
+    const app = this.apps.get(name);
+    if (!app || app.metadata.deletionTimestamp) {
+      this.refreshQueue.forget(name);
+      return;
+    }
+    if (!this.ownsApp(app)) return;
+    const t0 = this.now();
+    const st: RefreshState = { app, level, conditions: [], halted: false };
+    const steps: ((s: RefreshState) => Promise<void> | void)[] = [
+      (s) => {
+        this.stepProject(s);
+      },
+      (s) => {
+        this.stepDestination(s);
+      },
+      (s) => {
+        this.stepSpecRules(s);
+      },
+      (s) => this.stepManifests(s),
+      (s) => this.stepCluster(s),
+      (s) => {
+        this.stepCompare(s);
+      },
+      (s) => {
+        this.stepAutoSync(s);
+      },
+    ];
+    for (const step of steps) {
+      if (st.halted) break;
+      await step(st);
+    }
+    await this.summarizeRefresh(st);
+    this.counters.refreshes++;
+    this.metrics?.observeReconcile(app, (this.now() - t0) / 1000);
+    if (st.retry) {
+      this.pendingLevel.set(name, 'latest');
+      this.refreshQueue.addRateLimited(name);
+      return;
+    }
+    this.refreshQueue.forget(name);
+    if (st.requeueAfterMs !== undefined) this.requestRefresh(name, 'latest', st.requeueAfterMs);
+  }
+
+  private halt(s: RefreshState, type: string, message: string): void {
+    s.conditions.push({ type, message });
+    s.halted = true;
+  }
+
+  private stepProject(s: RefreshState): void {
+    const p = this.projects.get(s.app.spec.project);
+    if (!p) {
+      this.halt(
+        s,
+        'InvalidSpecError',
+        `Application referencing project ${s.app.spec.project} which does not exist`,
+      );
+      return;
+    }
+    s.project = p;
+  }
+
+  private stepDestination(s: RefreshState): void {
+    const d = s.app.spec.destination;
+    const c = this.clusterOf(s.app);
+    if (!c) {
+      this.halt(
+        s,
+        'InvalidSpecError',
+        d.server
+          ? `cluster ${d.server} has not been configured: add a cluster Secret for it`
+          : d.name
+            ? `there are no clusters with this name: ${d.name}`
+            : 'the destination names neither a server nor a cluster name',
+      );
+      return;
+    }
+    s.cluster = c;
+    this.clustersReconciled.add(c.server);
+    s.dest = { server: c.server, name: c.name, namespace: d.namespace ?? '' };
+  }
+
+  private stepSpecRules(s: RefreshState): void {
+    if (!s.project || !s.dest) return;
+    const sources = getSources(s.app.spec);
+    if (sources.length === 0) {
+      this.halt(s, 'InvalidSpecError', 'spec.source or spec.sources is required');
+      return;
+    }
+    const v = checkApplicationSpec(s.project, sources, s.dest);
+    if (v.length > 0) {
+      for (const x of v) s.conditions.push({ type: 'InvalidSpecError', message: x.message });
+      s.halted = true;
+    }
+  }
+
+  private async stepManifests(s: RefreshState): Promise<void> {
+    try {
+      s.manifests = await this.desiredManifests(s.app, s.level);
+    } catch (err) {
+      this.halt(
+        s,
+        'ComparisonError',
+        `Failed to load target state: failed to generate manifest for source 1 of 1: ${errorMessage(err)}`,
+      );
+      // the repo server may be down: try again with backoff (1 s doubling to 60 s)
+      s.retry = true;
+    }
+  }
+
+  /** The manifests of the app's sources at the level asked (see RefreshLevel). */
+  private async desiredManifests(app: Application, level: RefreshLevel): Promise<ManifestResult> {
+    const sources = getSources(app.spec).filter(
+      (src) => src.path !== undefined || src.chart !== undefined,
+    );
+    const appName = appInstanceName(
+      { name: app.metadata.name ?? '', namespace: app.metadata.namespace },
+      this.namespace,
+    );
+    const namespace = app.spec.destination.namespace ?? '';
+    const known = app.status?.sync?.revision;
+    const results: ManifestResult[] = [];
+    for (const src of sources) {
+      let revision: string;
+      if (
+        level === 'recent' &&
+        known &&
+        sources.length === 1 &&
+        jsonEqual(app.status?.sync?.comparedTo?.source, app.spec.source)
+      )
+        revision = known;
+      else
+        revision = await this.manifestSource.resolveRevision(
+          src,
+          level === 'hard' || level === 'resolve',
+        );
+      results.push(
+        await this.manifestSource.generate(src, revision, {
+          appName,
+          namespace,
+          hard: level === 'hard',
+        }),
+      );
+    }
+    return {
+      revision: results[0]?.revision ?? '',
+      objects: results.flatMap((r) => r.objects),
+      sourceType: results[0]?.sourceType ?? '',
+    };
+  }
+
+  private async stepCluster(s: RefreshState): Promise<void> {
+    if (!s.cluster || !s.manifests) return;
+    let handle: ClusterHandle;
+    try {
+      handle = await this.registry.acquire(s.cluster.server);
+    } catch (err) {
+      this.halt(
+        s,
+        'ComparisonError',
+        `failed to connect to cluster ${s.cluster.server}: ${errorMessage(err)}`,
+      );
+      s.retry = true;
+      return;
+    }
+    s.handle = handle;
+    this.subscribe(handle);
+    if (!(await this.ensureKinds(handle, kindsOf(s.manifests.objects, s.app))))
+      // compare anyway (what is known), and come back once the kinds can be followed
+      s.retry = true;
+  }
+
+  private subscribe(handle: ClusterHandle): void {
+    this.handles.set(handle.cluster.server, handle);
+    if (this.subscribed.has(handle.cluster.server)) return;
+    this.subscribed.add(handle.cluster.server);
+    handle.cache.onResourceUpdated((_key, newObj, oldObj) => {
+      this.onLiveChange(newObj, oldObj);
+    });
+  }
+
+  /**
+   * Makes the cluster cache follow `kinds` and waits until each is listed (concurrent callers share
+   * one attempt per kind). Returns false when a kind could not be followed (not served yet,
+   * excluded, list failed): the caller retries later; a failed kind is tried again after 10 s.
+   */
+  private async ensureKinds(
+    handle: ClusterHandle,
+    kinds: readonly { group: string; kind: string }[],
+  ): Promise<boolean> {
+    const server = handle.cluster.server;
+    let st = this.kindState.get(server);
+    if (!st || st.cache !== handle.cache) {
+      st = { cache: handle.cache, ready: new Set(), pending: new Map(), failedAt: new Map() };
+      this.kindState.set(server, st);
+    }
+    const state = st;
+    const now = this.now();
+    const waits: Promise<boolean>[] = [];
+    for (const k of kinds) {
+      const id = `${k.group}/${k.kind}`;
+      if (state.ready.has(id)) continue;
+      // excluded kinds are not followed (resource.exclusions): nothing to wait for
+      if (this.settings.filter.isExcluded(k.group, k.kind, server)) continue;
+      const pending = state.pending.get(id);
+      if (pending) {
+        waits.push(pending);
+        continue;
+      }
+      const failed = state.failedAt.get(id);
+      if (failed !== undefined && now - failed < 10_000) {
+        waits.push(Promise.resolve(false));
+        continue;
+      }
+      const attempt = handle.cache.ensureWatching(k).then(
+        () => {
+          state.ready.add(id);
+          state.failedAt.delete(id);
+          return true;
+        },
+        (err: unknown) => {
+          state.failedAt.set(id, this.now());
+          this.log('debug', 'cannot watch a kind yet', {
+            cluster: server,
+            kind: `${k.kind}.${k.group}`,
+            error: errorMessage(err),
+          });
+          return false;
+        },
+      );
+      const tracked = attempt.finally(() => state.pending.delete(id));
+      state.pending.set(id, tracked);
+      waits.push(tracked);
+    }
+    if (waits.length === 0) return true;
+    return (await Promise.all(waits)).every(Boolean);
+  }
+
+  /** Prepared desired state, cached per app + revision + manifest set + settings. */
+  private desiredFor(
+    app: Application,
+    manifests: ManifestResult,
+    handle: ClusterHandle,
+  ): DesiredState {
+    const name = app.metadata.name ?? '';
+    const instance = appInstanceName({ name, namespace: app.metadata.namespace }, this.namespace);
+    const key = JSON.stringify([
+      manifests.revision,
+      app.spec.destination.namespace ?? '',
+      app.spec.ignoreDifferences ?? null,
+      this.settings.trackingMethod,
+      this.settings.instanceLabelKey,
+      handle.cluster.server,
+    ]);
+    const hit = this.desiredCache.get(name);
+    if (hit && hit.key === key && hit.source === manifests.objects) return hit.desired;
+    // compare what is applied: the protocol defaults server-side apply adds (see withSsaDefaults)
+    const desired = prepareDesired(manifests.objects.map(withSsaDefaults), {
+      appInstanceName: instance,
+      tracking: { method: this.settings.trackingMethod, labelKey: this.settings.instanceLabelKey },
+      destinationNamespace: app.spec.destination.namespace ?? '',
+      resourceInfo: { isNamespaced: (g, k) => handle.cache.isNamespaced(g, k) },
+      ...(app.spec.ignoreDifferences
+        ? { ignoreDifferences: compileIgnoreDifferences(app.spec.ignoreDifferences) }
+        : {}),
+    });
+    this.desiredCache.set(name, { key, desired, source: manifests.objects });
+    return desired;
+  }
+
+  /** The project's resource rules for a desired state (cached per state, project version, destination). */
+  private resourceViolations(
+    project: AppProject,
+    dest: ResolvedDestination,
+    desired: DesiredState,
+    handle: ClusterHandle,
+  ): readonly ProjectViolation[] {
+    const key = `${project.metadata.name ?? ''}@${project.metadata.resourceVersion ?? ''}|${dest.server}|${dest.namespace}`;
+    const hit = this.violationCache.get(desired);
+    if (hit?.key === key) return hit.violations;
+    const violations = checkResources(
+      project,
+      dest,
+      desired.resources.map((r) => ({
+        ...r.key,
+        namespaced: handle.cache.isNamespaced(r.key.group, r.key.kind) ?? r.key.namespace !== '',
+      })),
+    );
+    this.violationCache.set(desired, { key, violations });
+    return violations;
+  }
+
+  private liveFor(s: {
+    handle: ClusterHandle;
+    desired: DesiredState;
+    app: Application;
+  }): KubeObject[] {
+    const cache = s.handle.cache;
+    const name = s.app.metadata.name ?? '';
+    const instance = appInstanceName({ name, namespace: s.app.metadata.namespace }, this.namespace);
+    const seen = new Set<string>();
+    const out: KubeObject[] = [];
+    const add = (o: KubeObject | undefined, k?: ResourceKey): void => {
+      if (!o) return;
+      const ks = k
+        ? formatResourceKey(k)
+        : `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+      if (seen.has(ks)) return;
+      seen.add(ks);
+      out.push(o);
+    };
+    for (const d of s.desired.resources) add(cache.get(d.key), d.key);
+    const tracked =
+      this.settings.trackingMethod === 'label' ? cache.byInstance(instance) : cache.byApp(instance);
+    for (const o of tracked)
+      add(o, {
+        group: groupOfApiVersion(o.apiVersion),
+        kind: o.kind,
+        namespace: o.metadata.namespace ?? '',
+        name: o.metadata.name ?? '',
+      });
+    return out;
+  }
+
+  private stepCompare(s: RefreshState): void {
+    if (!s.handle || !s.manifests || !s.project || !s.dest) return;
+    const handle = s.handle;
+    let desired: DesiredState;
+    try {
+      desired = this.desiredFor(s.app, s.manifests, handle);
+    } catch (err) {
+      // e.g. an ignoreDifferences rule the engine refuses, or a malformed manifest
+      this.halt(s, 'ComparisonError', `failed to prepare the desired state: ${errorMessage(err)}`);
+      return;
+    }
+    s.desired = desired;
+    const violations = this.resourceViolations(s.project, s.dest, desired, handle);
+    if (violations.length > 0) {
+      for (const v of violations)
+        s.conditions.push({ type: 'InvalidSpecError', message: v.message });
+      s.halted = true;
+      return;
+    }
+    const live = this.liveFor({ handle, desired, app: s.app });
+    s.compare = compareAppState({ desired, live });
+    for (const c of desired.conditions) s.conditions.push({ type: c.type, message: c.message });
+    for (const c of s.compare.conditions) s.conditions.push({ type: c.type, message: c.message });
+  }
+
+  private stepAutoSync(s: RefreshState): void {
+    if (!s.compare || !s.manifests) return;
+    const d = decideAutoSync({
+      app: s.app,
+      syncStatus: s.compare.syncStatus,
+      revision: s.manifests.revision,
+      resources: s.compare.resources,
+      now: this.now(),
+      selfHeal: this.o.selfHeal ?? DEFAULT_SELF_HEAL_BACKOFF,
+    });
+    switch (d.action) {
+      case 'sync':
+        s.startOperation = d.operation;
+        this.log('info', d.message, { application: s.app.metadata.name });
+        break;
+      case 'refuse':
+        s.conditions.push({ type: 'SyncError', message: d.message });
+        break;
+      case 'wait':
+        s.requeueAfterMs = d.delayMs;
+        break;
+      case 'none':
+        break;
+    }
+  }
+
+  /** The summarise-and-patch step of a refresh: one write, only when something changed. */
+  private async summarizeRefresh(s: RefreshState): Promise<void> {
+    const app = s.app;
+    const prev = app.status ?? {};
+    const nowIso = isoSeconds(this.now());
+    const next: ApplicationStatus = { ...prev };
+    const comparedTo = {
+      ...(app.spec.source ? { source: app.spec.source } : {}),
+      ...(app.spec.sources ? { sources: app.spec.sources } : {}),
+      destination: app.spec.destination,
+      ...(app.spec.ignoreDifferences ? { ignoreDifferences: app.spec.ignoreDifferences } : {}),
+    };
+    if (s.compare && s.manifests) {
+      next.sync = {
+        status: s.compare.syncStatus,
+        comparedTo,
+        revision: s.manifests.revision,
+      };
+      next.resources = s.compare.resources;
+      const prevHealth = prev.health;
+      next.health = {
+        status: s.compare.health.status,
+        ...(s.compare.health.message ? { message: s.compare.health.message } : {}),
+        lastTransitionTime:
+          prevHealth?.status === s.compare.health.status && prevHealth.lastTransitionTime
+            ? prevHealth.lastTransitionTime
+            : nowIso,
+      };
+      if (s.manifests.sourceType) next.sourceType = s.manifests.sourceType;
+      next.summary = {
+        ...(prev.summary?.externalURLs ? { externalURLs: prev.summary.externalURLs } : {}),
+        ...(s.compare.images.length > 0 ? { images: [...s.compare.images] } : {}),
+      };
+      if (Object.keys(next.summary).length === 0) delete next.summary;
+    } else if (s.halted) {
+      next.sync = {
+        status: 'Unknown',
+        comparedTo,
+        ...(prev.sync?.revision ? { revision: prev.sync.revision } : {}),
+      };
+      if (!prev.health) next.health = { status: 'Unknown', lastTransitionTime: nowIso };
+    }
+    const conds = mergeConditions(prev.conditions, s.conditions, nowIso);
+    if (conds) next.conditions = conds;
+    else delete next.conditions;
+    next.controllerNamespace = this.namespace;
+    const full = s.level !== 'recent' || !prev.reconciledAt;
+    if (full) next.reconciledAt = nowIso;
+    const changed = mergePatch(pick(prev, REFRESH_FIELDS), pick(next, REFRESH_FIELDS));
+    // observedAt moves only with a real change (it would otherwise force a write every refresh)
+    const statusPatch =
+      changed === undefined ? undefined : { ...(changed as object), observedAt: nowIso };
+    const name = app.metadata.name ?? '';
+    const body: Record<string, unknown> = {};
+    if (statusPatch !== undefined) body.status = statusPatch;
+    const refreshAnnotation = app.metadata.annotations?.[Annotations.refresh];
+    if (refreshAnnotation !== undefined && s.level !== 'recent')
+      body.metadata = { annotations: { [Annotations.refresh]: null } };
+    if (s.startOperation && !app.operation) {
+      body.operation = s.startOperation;
+    }
+    if (Object.keys(body).length === 0) return;
+    try {
+      // setting an operation must not replace one a user set meanwhile: guard it by resourceVersion
+      await this.patchApp(name, body, body.operation ? app.metadata.resourceVersion : undefined);
+    } catch (err) {
+      if (body.operation && err instanceof ControllerError && isConflict(err.cause)) {
+        this.requestRefresh(name, 'latest');
+        return;
+      }
+      throw err;
+    }
+    if (statusPatch !== undefined) this.emitStatusEvents(app, prev, next);
+  }
+
+  private emitStatusEvents(
+    app: Application,
+    prev: ApplicationStatus,
+    next: ApplicationStatus,
+  ): void {
+    const ps = prev.sync?.status;
+    const ns = next.sync?.status;
+    if (ns !== undefined && ps !== ns)
+      void this.appEvent(
+        app,
+        EventReasons.ResourceUpdated,
+        `Updated sync status: ${ps ?? ''} -> ${ns}`,
+      );
+    const ph = prev.health?.status;
+    const nh = next.health?.status;
+    if (nh !== undefined && ph !== nh)
+      void this.appEvent(
+        app,
+        EventReasons.ResourceUpdated,
+        `Updated health status: ${ph ?? ''} -> ${nh}`,
+      );
+  }
+
+  private appEvent(
+    app: Application,
+    reason: string,
+    message: string,
+    extra: { user?: string; type?: 'Normal' | 'Warning' } = {},
+  ): Promise<unknown> {
+    return this.recorder.record({
+      involvedObject: {
+        apiVersion: `${API_GROUP}/${API_VERSION}`,
+        kind: 'Application',
+        name: app.metadata.name ?? '',
+        namespace: app.metadata.namespace ?? this.namespace,
+        ...(app.metadata.uid ? { uid: app.metadata.uid } : {}),
+      },
+      reason,
+      message,
+      ...(extra.type ? { type: extra.type } : {}),
+      ...(extra.user !== undefined ? { user: extra.user } : {}),
+      ...(app.spec.destination.server ? { destServer: app.spec.destination.server } : {}),
+      ...(app.spec.destination.namespace ? { destNamespace: app.spec.destination.namespace } : {}),
+    });
+  }
+
+  /** Merge-patches an Application and records the answer in the store. */
+  private async patchApp(
+    name: string,
+    body: unknown,
+    resourceVersion?: string,
+  ): Promise<Application | undefined> {
+    const patch =
+      resourceVersion !== undefined
+        ? {
+            ...(body as Record<string, unknown>),
+            metadata: { ...((body as { metadata?: object }).metadata ?? {}), resourceVersion },
+          }
+        : body;
+    try {
+      const res = await this.o.client.patch({ ...APP_REF, namespace: this.namespace, name }, patch);
+      this.counters.statusPatches++;
+      this.apps.observe(res);
+      return this.apps.get(name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw new ControllerError(
+        'ERR_STATUS_PATCH',
+        `failed to patch application ${name}: ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------ operations
+
+  private async processOperation(name: string): Promise<void> {
+    const app = this.apps.get(name);
+    if (!app) {
+      this.syncRunner.forget(name);
+      return;
+    }
+    if (!this.ownsApp(app)) return;
+    if (app.metadata.deletionTimestamp) {
+      await this.finalizeDeletion(app);
+      return;
+    }
+    if (!app.operation) return;
+    const state = app.status?.operationState;
+    let current: OperationState;
+    if (!state || !isRunning(state) || !jsonEqual(state.operation, app.operation)) {
+      current = {
+        operation: app.operation,
+        phase: 'Running',
+        message: '',
+        startedAt: isoSeconds(this.now()),
+      };
+      this.counters.operations++;
+      this.syncRunner.forget(name);
+      // the Running state is written with the first round's progress (one write less per sync);
+      // an operation interrupted before that simply starts again
+      const initiated = app.operation.initiatedBy;
+      const user = initiated?.automated ? 'automated sync' : (initiated?.username ?? '');
+      const target = app.operation.sync?.revision ?? app.spec.source?.targetRevision ?? 'HEAD';
+      void this.appEvent(
+        app,
+        EventReasons.OperationStarted,
+        initiated?.automated
+          ? `Initiated automated sync to '${target}'`
+          : `${user} initiated sync to ${target}`,
+        { user },
+      );
+    } else current = state;
+    const fresh = this.apps.get(name) ?? app;
+    const retryAt = Number(fresh.metadata.annotations?.[RETRY_AT_ANNOTATION] ?? '0');
+    if (current.phase !== 'Terminating' && retryAt > this.now()) {
+      this.operationQueue.addAfter(name, retryAt - this.now());
+      return;
+    }
+    const result = await this.syncRound(fresh, current);
+    if (result.phase === 'Running' || result.phase === 'Terminating') {
+      // re-read: the API may have asked for termination while the round ran
+      const latest = this.apps.get(name) ?? fresh;
+      const st = sameOperation(latest.status?.operationState, current) ?? current;
+      await this.writeOperationState(latest, {
+        ...st,
+        message: result.message,
+        ...syncResultOf(latest, st, result),
+      });
+      this.operationQueue.addAfter(name, result.requeueAfterMs ?? 1_000);
+      return;
+    }
+    this.syncRunner.forget(name);
+    await this.completeOperation(this.apps.get(name) ?? fresh, current, result);
+  }
+
+  /** Advances the sync of an operation as far as it can go now (see SyncRunner). */
+  private async syncRound(app: Application, state: OperationState): Promise<SyncStepResult> {
+    const op = state.operation;
+    const fail = (phase: 'Failed' | 'Error', message: string): SyncStepResult => ({
+      phase,
+      message,
+      resources: state.syncResult?.resources ?? [],
+      ...(state.syncResult?.revision ? { revision: state.syncResult.revision } : {}),
+    });
+    if (state.phase === 'Terminating' && !this.syncRunner.isRunning(app.metadata.name ?? ''))
+      return fail('Failed', 'Operation terminated');
+    const project = this.projects.get(app.spec.project);
+    const cluster = this.clusterOf(app);
+    if (!project)
+      return fail(
+        'Error',
+        `Application referencing project ${app.spec.project} which does not exist`,
+      );
+    if (!cluster) return fail('Error', 'the destination cluster has not been configured');
+    const dest = {
+      server: cluster.server,
+      name: cluster.name,
+      namespace: app.spec.destination.namespace ?? '',
+    };
+    const specViolations = checkApplicationSpec(project, getSources(app.spec), dest);
+    if (specViolations.length > 0)
+      return fail('Failed', specViolations.map((v) => v.message).join('; '));
+    let manifests: ManifestResult;
+    try {
+      const src = op.sync?.source ?? app.spec.source ?? getSources(app.spec)[0];
+      if (!src) throw new ControllerError('ERR_INVALID_SPEC', 'the application has no source');
+      const wanted = { ...src, targetRevision: op.sync?.revision || src.targetRevision || 'HEAD' };
+      const revision =
+        state.syncResult?.revision ?? (await this.manifestSource.resolveRevision(wanted));
+      manifests = await this.manifestSource.generate(wanted, revision, {
+        appName: this.instanceOf(app),
+        namespace: app.spec.destination.namespace ?? '',
+      });
+    } catch (err) {
+      return fail('Error', `failed to load target state: ${errorMessage(err)}`);
+    }
+    const handle = await this.registry.acquire(cluster.server);
+    this.subscribe(handle);
+    await this.ensureKinds(handle, kindsOf(manifests.objects, app));
+    const desired = this.desiredFor(app, manifests, handle);
+    const violations = this.resourceViolations(project, dest, desired, handle);
+    if (violations.length > 0) return fail('Failed', violations.map((v) => v.message).join('; '));
+    const name = app.metadata.name ?? '';
+    return this.syncRunner.round({
+      app,
+      operation: op,
+      operationKey: `${state.startedAt}/${JSON.stringify(op)}`,
+      revision: manifests.revision,
+      compare: () => compareAppState({ desired, live: this.liveFor({ handle, desired, app }) }),
+      live: (k) => handle.cache.get(k),
+      applier: new KubeApplier(handle.client),
+      concurrency: Math.max(1, this.o.kubectlParallelismLimit ?? 20),
+      persisted: state.syncResult?.resources,
+      terminate: state.phase === 'Terminating',
+      nowMs: this.now(),
+      timeoutMs: this.o.syncTimeoutMs ?? 0,
+      progress: async (r) => {
+        const cur = this.apps.get(name) ?? app;
+        const st = sameOperation(cur.status?.operationState, state) ?? state;
+        await this.writeOperationState(cur, {
+          ...st,
+          message: r.message,
+          ...syncResultOf(cur, st, r),
+        });
+      },
+      log: this.log,
+    });
+  }
+
+  /** Writes `status.operationState` as one merge patch (only what changed). */
+  private async writeOperationState(
+    app: Application,
+    state: OperationState,
+    opts: { clearRetry?: boolean } = {},
+  ): Promise<void> {
+    const prev = pick(app.status, OPERATION_FIELDS);
+    const statusPatch = mergePatch(prev, { ...prev, operationState: state });
+    const body: Record<string, unknown> = {};
+    if (statusPatch !== undefined) body.status = statusPatch;
+    if (opts.clearRetry && app.metadata.annotations?.[RETRY_AT_ANNOTATION] !== undefined)
+      body.metadata = { annotations: { [RETRY_AT_ANNOTATION]: null } };
+    if (Object.keys(body).length === 0) return;
+    await this.patchApp(app.metadata.name ?? '', body);
+  }
+
+  /** Finishes an operation (or schedules its retry), records history, events and metrics. */
+  private async completeOperation(
+    app: Application,
+    state: OperationState,
+    result: SyncStepResult,
+  ): Promise<void> {
+    const name = app.metadata.name ?? '';
+    const op = state.operation;
+    const finishedAt = isoSeconds(this.now());
+    const failed = result.phase === 'Failed' || result.phase === 'Error';
+    const retryCount = state.retryCount ?? 0;
+    const terminated = app.status?.operationState?.phase === 'Terminating';
+    const retryIn = failed && !terminated ? retryDelayMs(op.retry, retryCount) : undefined;
+    const syncPart = syncResultOf(app, state, result);
+    const prev = pick(app.status, OPERATION_FIELDS);
+    if (retryIn !== undefined) {
+      const at = this.now() + retryIn;
+      const next: OperationState = {
+        ...state,
+        ...syncPart,
+        phase: 'Running',
+        retryCount: retryCount + 1,
+        message: `Retrying attempt #${retryCount + 1} at ${new Date(at).toISOString().slice(11, 19)}. ${result.message}`,
+      };
+      // a retry starts from a fresh plan: drop the per-resource results of the failed attempt
+      if (next.syncResult) next.syncResult = { ...next.syncResult, resources: [] };
+      const statusPatch = mergePatch(prev, { ...prev, operationState: next });
+      await this.patchApp(name, {
+        ...(statusPatch !== undefined ? { status: statusPatch } : {}),
+        metadata: { annotations: { [RETRY_AT_ANNOTATION]: String(at) } },
+      });
+      this.operationQueue.addAfter(name, retryIn);
+      return;
+    }
+    const finalState: OperationState = {
+      ...state,
+      ...syncPart,
+      phase: result.phase,
+      message: result.message,
+      finishedAt,
+    };
+    let cur = app;
+    for (let attempt = 0; ; attempt++) {
+      const base = pick(cur.status, OPERATION_FIELDS);
+      const next: Record<string, unknown> = { ...base, operationState: finalState };
+      if (result.phase === 'Succeeded' && op.sync?.dryRun !== true) {
+        next.history = appendHistory(
+          cur.status,
+          {
+            revision: syncPart.syncResult?.revision ?? '',
+            deployedAt: finishedAt,
+            deployStartedAt: state.startedAt,
+            ...(cur.spec.source ? { source: cur.spec.source } : {}),
+            ...(cur.spec.sources ? { sources: cur.spec.sources } : {}),
+            ...(op.initiatedBy ? { initiatedBy: op.initiatedBy } : {}),
+          },
+          cur.spec.revisionHistoryLimit,
+        );
+      }
+      const statusPatch = mergePatch(base, next);
+      const body: Record<string, unknown> = {
+        ...(statusPatch !== undefined ? { status: statusPatch } : {}),
+        operation: null,
+      };
+      if (cur.metadata.annotations?.[RETRY_AT_ANNOTATION] !== undefined)
+        body.metadata = { annotations: { [RETRY_AT_ANNOTATION]: null } };
+      try {
+        // the resourceVersion precondition keeps a new operation a user set meanwhile
+        await this.patchApp(name, body, cur.metadata.resourceVersion);
+        break;
+      } catch (err) {
+        if (!(err instanceof ControllerError && isConflict(err.cause))) throw err;
+        // someone else wrote the app (often our own refresh): re-read it and finish this
+        // operation again, unless a new operation replaced it
+        const latest = await this.o.client.get({
+          ...APP_REF,
+          namespace: this.namespace,
+          name,
+        });
+        this.apps.observe(latest);
+        cur = this.apps.get(name) ?? cur;
+        if (attempt >= 4 || !jsonEqual(cur.operation, op)) {
+          this.operationQueue.add(name);
+          return;
+        }
+      }
+    }
+    this.metrics?.countSync(app, result.phase);
+    const rev = syncPart.syncResult?.revision ?? '';
+    void this.appEvent(
+      app,
+      EventReasons.OperationCompleted,
+      result.phase === 'Succeeded'
+        ? `Sync operation to ${rev} succeeded`
+        : `Sync operation to ${rev} failed: ${result.message}`,
+      { type: result.phase === 'Succeeded' ? 'Normal' : 'Warning' },
+    );
+    this.requestRefresh(name, 'latest');
+  }
+
+  // ------------------------------------------------------------------ deletion
+
+  /** Cascade deletion of an app with the resources finalizer, then the finalizer is removed. */
+  private async finalizeDeletion(app: Application): Promise<void> {
+    const name = app.metadata.name ?? '';
+    const finalizers = app.metadata.finalizers ?? [];
+    const ours = finalizers.filter((f) => RESOURCE_FINALIZERS.includes(f));
+    if (ours.length === 0) return;
+    const cluster = this.clusterOf(app);
+    if (cluster) {
+      let handle: ClusterHandle;
+      try {
+        handle = await this.registry.acquire(cluster.server);
+      } catch (err) {
+        throw new ControllerError(
+          'ERR_DELETION',
+          `failed to delete the resources of application ${name}: ${errorMessage(err)}`,
+          { cause: err },
+        );
+      }
+      this.subscribe(handle);
+      const kinds = (app.status?.resources ?? [])
+        .filter((r) => r.kind)
+        .map((r) => ({ group: r.group ?? '', kind: r.kind ?? '' }));
+      await this.ensureKinds(handle, kinds);
+      const instance = this.instanceOf(app);
+      const tracked =
+        this.settings.trackingMethod === 'label'
+          ? handle.cache.byInstance(instance)
+          : handle.cache.byApp(instance);
+      const plan = planCascadeDeletion(tracked);
+      const remaining = plan.delete;
+      const live = plan.delete.filter((o) => !o.metadata.deletionTimestamp);
+      if (live.length > 0) {
+        const policy = ours.includes(Finalizers.resourcesBackground) ? 'Background' : 'Foreground';
+        const results = await new KubeApplier(handle.client, {
+          concurrency: Math.max(1, this.o.kubectlParallelismLimit ?? 20),
+        }).deleteAll(live, { propagationPolicy: policy });
+        const failed = results.filter((r) => !r.ok);
+        if (failed.length > 0)
+          throw new ControllerError(
+            'ERR_DELETION',
+            `failed to delete the resources of application ${name}: ${failed.map((f) => f.message).join('; ')}`,
+          );
+        void this.appEvent(
+          app,
+          EventReasons.ResourceDeleted,
+          `Deleted ${results.length} resource(s) of application ${name} (cascade, ${policy})`,
+        );
+      }
+      if (remaining.length > 0) {
+        // wait until the cluster cache shows them gone
+        this.operationQueue.addAfter(name, 500);
+        return;
+      }
+    }
+    await this.removeFinalizers(app, ours);
+  }
+
+  private async removeFinalizers(app: Application, remove: readonly string[]): Promise<void> {
+    const name = app.metadata.name ?? '';
+    const before = app.metadata.finalizers ?? [];
+    const after = before.filter((f) => !remove.includes(f));
+    try {
+      const res = await this.o.client.patch({ ...APP_REF, namespace: this.namespace, name }, [
+        { op: 'test', path: '/metadata/finalizers', value: before },
+        { op: 'replace', path: '/metadata/finalizers', value: after },
+      ]);
+      this.apps.observe(res);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+  }
+}
+
+/** Persisted retry time of an operation (epoch ms), so a restart keeps the backoff. */
+const RETRY_AT_ANNOTATION = 'argocd-ts.argoproj.io/operation-retry-at';
+
+function isRunning(state: OperationState | undefined): state is OperationState {
+  return state !== undefined && (state.phase === 'Running' || state.phase === 'Terminating');
+}
+
+/** The persisted state when it is the running state of the same operation (else undefined). */
+function sameOperation(
+  persisted: OperationState | undefined,
+  current: OperationState,
+): OperationState | undefined {
+  return persisted &&
+    isRunning(persisted) &&
+    persisted.startedAt === current.startedAt &&
+    jsonEqual(persisted.operation, current.operation)
+    ? persisted
+    : undefined;
+}
+
+function hasCredentials(c: Cluster): boolean {
+  const cfg = c.config;
+  return Boolean(cfg.bearerToken || cfg.username || cfg.tlsClientConfig?.certData);
+}
+
+/** The kinds an app manages: those of its manifests and those its status lists. */
+function kindsOf(
+  objects: readonly KubeObject[],
+  app: Application,
+): { group: string; kind: string }[] {
+  const kinds = new Map<string, { group: string; kind: string }>();
+  for (const o of objects) {
+    const group = groupOfApiVersion(o.apiVersion);
+    kinds.set(`${group}/${o.kind}`, { group, kind: o.kind });
+  }
+  for (const r of app.status?.resources ?? [])
+    if (r.kind) kinds.set(`${r.group ?? ''}/${r.kind}`, { group: r.group ?? '', kind: r.kind });
+  return [...kinds.values()];
+}
+
+function groupOfApiVersion(apiVersion: string): string {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? '' : apiVersion.slice(0, i);
+}
+
+function syncResultOf(
+  app: Application,
+  state: OperationState,
+  result: SyncStepResult,
+): Pick<OperationState, 'syncResult'> {
+  const revision = result.revision ?? state.syncResult?.revision;
+  if (revision === undefined) return {};
+  return {
+    syncResult: {
+      revision,
+      ...(result.resources.length > 0 ? { resources: result.resources } : {}),
+      ...(state.operation.sync?.source
+        ? { source: state.operation.sync.source }
+        : app.spec.source
+          ? { source: app.spec.source }
+          : {}),
+      ...(app.spec.sources ? { sources: app.spec.sources } : {}),
+    },
+  };
+}
+
+export type { ApplicationCondition };

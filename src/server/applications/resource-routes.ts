@@ -1,0 +1,473 @@
+/**
+ * Read paths and live resources of one application: resource tree, managed resources (diffs),
+ * manifests, Kubernetes events, sync windows, revision metadata, links, and one live resource
+ * (get, patch, delete; RBAC `update/<group>/<kind>/<ns>/<name>` and `delete/...` unless
+ * `server.rbac.disableApplicationFineGrainedRBACInheritance: "false"`). Secrets are masked in every
+ * object returned; links never carry `javascript:` URLs (there are none configured by default).
+ */
+import { getSources, type KubeObject } from '../../apis/index.js';
+import { hideSecretData } from '../../engine/index.js';
+import {
+  KubeApiError,
+  formatResourceKey,
+  resourceKeyOf,
+  type ClusterHandle,
+  type ResourceKey,
+} from '../../kube/index.js';
+import { errorMessage, isRecord } from '../../lib/index.js';
+import { subResourceAction } from '../../rbac/index.js';
+import { RepoServerClientError } from '../../reposerver/client.js';
+import type { RequestContext } from '../context.js';
+import { ApiError } from '../errors.js';
+import { redactText } from '../redact.js';
+import type { ApiRequest, ApiRoutes } from '../service.js';
+import { enforceApp, enforceMore } from './access.js';
+import { auditApp } from './crud-routes.js';
+import { managedResources, maskManifests, renderApp } from './managed.js';
+import { repoServerOf, revisionMetadata } from './repo.js';
+import type { AppState, StoredApplication } from './state.js';
+import { syncWindowsOf } from './sync-windows.js';
+import { deepLinks } from './links.js';
+import { appView } from './view.js';
+
+function scope(req: ApiRequest): { project: string | undefined; appNamespace: string | undefined } {
+  return { project: req.query.get('project'), appNamespace: req.query.get('appNamespace') };
+}
+
+/** The resource named by the query (`group`, `kind`, `namespace`, `resourceName`, `version`). */
+function resourceQuery(req: ApiRequest): ResourceKey & { version: string | undefined } {
+  const kind = req.query.get('kind');
+  const name = req.query.get('resourceName');
+  if (kind === undefined || name === undefined)
+    throw new ApiError(
+      'ERR_API_INVALID_ARGUMENT',
+      'failed to find the resource: the query needs kind and resourceName (and group, namespace, version)',
+    );
+  return {
+    group: req.query.get('group') ?? '',
+    kind,
+    namespace: req.query.get('namespace') ?? '',
+    name,
+    version: req.query.get('version'),
+  };
+}
+
+const MAX_TREE_NODES = 10_000;
+
+/** What deep-link templates may refer to: the app, its project and its destination cluster. */
+function linkContext(state: AppState, app: StoredApplication): Record<string, unknown> {
+  const view = appView(app);
+  const project = state.deps.store.project(app.spec.project || 'default');
+  let cluster: Record<string, unknown> | undefined;
+  try {
+    const c = state.live.resolveDestination(app.spec.destination);
+    cluster = { name: c.name, server: c.server };
+  } catch {
+    cluster = undefined;
+  }
+  return {
+    app: { metadata: view.metadata, spec: view.spec },
+    ...(project ? { project: { metadata: { name: project.metadata.name } } } : {}),
+    ...(cluster ? { cluster } : {}),
+  };
+}
+
+/** The live object `key` when it belongs to the app (managed, or a descendant of one). */
+function findInApp(
+  state: AppState,
+  handle: ClusterHandle,
+  app: StoredApplication,
+  key: ResourceKey,
+): KubeObject | undefined {
+  const want = formatResourceKey(key);
+  const roots = state.live.managedObjects(handle, app);
+  const queue = [...roots];
+  const seen = new Set<string>();
+  for (let i = 0; i < queue.length && i < MAX_TREE_NODES; i++) {
+    const obj = queue[i];
+    if (!obj) continue;
+    if (formatResourceKey(resourceKeyOf(obj)) === want) return obj;
+    const uid = obj.metadata.uid;
+    if (uid === undefined || seen.has(uid)) continue;
+    seen.add(uid);
+    queue.push(...handle.cache.children(uid));
+  }
+  return undefined;
+}
+
+async function liveResource(
+  state: AppState,
+  app: StoredApplication,
+  key: ResourceKey,
+): Promise<{ handle: ClusterHandle; cached: KubeObject }> {
+  const { handle } = await state.live.forApp(app, [{ group: key.group, kind: key.kind }]);
+  const cached = findInApp(state, handle, app, key);
+  if (!cached)
+    throw new ApiError(
+      'ERR_API_NOT_FOUND',
+      `failed to find the resource: ${key.kind} ${key.namespace === '' ? '' : `${key.namespace}/`}${key.name} is not part of application ${app.metadata.name ?? ''}`,
+    );
+  return { handle, cached };
+}
+
+/** Fine-grained RBAC for a change to one resource of the app. */
+function enforceResourceAction(
+  ctx: RequestContext,
+  state: AppState,
+  app: StoredApplication,
+  verb: 'update' | 'delete',
+  key: ResourceKey,
+): void {
+  const cm = state.deps.store.argocdCm()?.data ?? {};
+  const inherit =
+    cm['server.rbac.disableApplicationFineGrainedRBACInheritance']?.trim().toLowerCase() ===
+    'false';
+  enforceMore(ctx, state, app, inherit ? verb : subResourceAction(verb, key));
+}
+
+function masked(state: AppState, obj: KubeObject): string {
+  return JSON.stringify(
+    hideSecretData(undefined, obj, undefined, state.deps.store.settings().sensitiveMaskAnnotations)
+      .live ?? obj,
+  );
+}
+
+function kubePatchType(t: string | undefined): 'merge' | 'json' | 'strategic' {
+  switch (t) {
+    case undefined:
+    case 'application/merge-patch+json':
+    case 'merge':
+      return 'merge';
+    case 'application/json-patch+json':
+    case 'json':
+      return 'json';
+    case 'application/strategic-merge-patch+json':
+    case 'strategic':
+      return 'strategic';
+    default:
+      throw new ApiError(
+        'ERR_API_INVALID_ARGUMENT',
+        `failed to patch the resource: patchType "${t.slice(0, 60)}" is not one of application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json`,
+      );
+  }
+}
+
+function repoError(err: unknown, what: string): never {
+  if (
+    err instanceof RepoServerClientError &&
+    err.code !== 'ERR_UNAVAILABLE' &&
+    err.code !== 'ERR_INTERNAL'
+  )
+    throw new ApiError('ERR_API_INVALID_ARGUMENT', `failed to ${what}: ${errorMessage(err)}`);
+  throw err;
+}
+
+export function registerResourceRoutes(routes: ApiRoutes, state: AppState): void {
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/resource-tree',
+    handler: async (ctx, req) => {
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      return state.live.tree(app);
+    },
+  });
+
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/managed-resources',
+    handler: async (ctx, req) => {
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      try {
+        const items = await managedResources(state, app, {
+          group: req.query.get('group'),
+          kind: req.query.get('kind'),
+          name: req.query.get('name'),
+          namespace: req.query.get('namespace'),
+        });
+        return { items };
+      } catch (err) {
+        return repoError(err, 'compare the application');
+      }
+    },
+  });
+
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/manifests',
+    handler: async (ctx, req) => {
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      const revision = req.query.get('revision');
+      const revisions = req.query.all('revisions');
+      try {
+        const r = await renderApp(state, app, {
+          ...(revision !== undefined ? { revision } : {}),
+          ...(revisions.length > 0 ? { revisions } : {}),
+          ...(req.query.bool('noCache') === true ? { noCache: true } : {}),
+        });
+        return {
+          manifests: maskManifests(state, r.manifests),
+          namespace: r.namespace,
+          server: r.server,
+          revision: r.revision,
+          sourceType: r.sourceType,
+        };
+      } catch (err) {
+        return repoError(err, 'generate manifests');
+      }
+    },
+  });
+
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/revisions/:revision/metadata',
+    handler: async (ctx, req) => {
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      const sources = getSources(app.spec);
+      const index = req.query.int('sourceIndex') ?? 0;
+      const source = sources[index];
+      if (!source)
+        throw new ApiError(
+          'ERR_API_INVALID_ARGUMENT',
+          `failed to get revision metadata: source index ${index} is out of range (the app has ${sources.length})`,
+        );
+      const client = repoServerOf(state.deps.repoServer, 'get revision metadata');
+      try {
+        const m = await revisionMetadata(
+          client,
+          state.deps.store,
+          source,
+          req.params.revision ?? '',
+        );
+        return {
+          author: m.author,
+          date: m.date,
+          tags: m.tags,
+          message: m.message,
+        };
+      } catch (err) {
+        return repoError(err, 'get revision metadata');
+      }
+    },
+  });
+
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/syncwindows',
+    handler: async (ctx, req) => {
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      const project = state.deps.store.project(app.spec.project || 'default');
+      return syncWindowsOf(project?.spec.syncWindows ?? [], app, Date.now());
+    },
+  });
+
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/events',
+    handler: async (ctx, req) => {
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      const uid = req.query.get('resourceUID');
+      const rname = req.query.get('resourceName');
+      const rns = req.query.get('resourceNamespace');
+      let namespace: string;
+      let selector: string;
+      let client = state.deps.kube;
+      if (uid === undefined && rname === undefined && rns === undefined) {
+        namespace = state.namespace;
+        selector = [
+          `involvedObject.name=${app.metadata.name ?? ''}`,
+          `involvedObject.namespace=${state.namespace}`,
+          ...(app.metadata.uid !== undefined ? [`involvedObject.uid=${app.metadata.uid}`] : []),
+        ].join(',');
+      } else {
+        const { handle } = await state.live.forApp(app);
+        const tree = state.live.treeFrom(handle, app);
+        const found = tree.nodes.some(
+          (n) => n.uid === uid && n.name === rname && (n.namespace ?? '') === (rns ?? ''),
+        );
+        if (!found)
+          throw new ApiError(
+            'ERR_API_INVALID_ARGUMENT',
+            `failed to list events: ${rname ?? ''} is not part of application ${app.metadata.name ?? ''}`,
+          );
+        namespace = rns ?? '';
+        client = handle.client;
+        selector = `involvedObject.name=${rname ?? ''},involvedObject.uid=${uid ?? ''},involvedObject.namespace=${namespace}`;
+      }
+      const list = await client.list(
+        { group: '', version: 'v1', resource: 'events', namespace },
+        { fieldSelector: selector },
+      );
+      return {
+        metadata: { resourceVersion: list.metadata.resourceVersion ?? '' },
+        items: list.items.map((e) => {
+          const { managedFields: _m, ...meta } = e.metadata;
+          return {
+            ...e,
+            metadata: meta,
+            ...(typeof e.message === 'string' ? { message: redactText(e.message) } : {}),
+          };
+        }),
+      };
+    },
+  });
+
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/links',
+    handler: async (ctx, req) => {
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      return {
+        items: deepLinks(
+          state.deps.store.argocdCm()?.data?.['application.links'],
+          linkContext(state, app),
+        ),
+      };
+    },
+  });
+
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/resource/links',
+    handler: async (ctx, req) => {
+      const key = resourceQuery(req);
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      const raw = state.deps.store.argocdCm()?.data?.['resource.links'];
+      if (raw === undefined || raw.trim() === '') return { items: [] };
+      const { cached } = await liveResource(state, app, key);
+      // only identity fields: a template must not be able to put a Secret value into a URL
+      const resource = {
+        apiVersion: cached.apiVersion,
+        kind: cached.kind,
+        metadata: {
+          name: cached.metadata.name,
+          namespace: cached.metadata.namespace,
+          labels: cached.metadata.labels,
+          annotations: cached.kind === 'Secret' ? {} : cached.metadata.annotations,
+        },
+      };
+      return { items: deepLinks(raw, { ...linkContext(state, app), resource }) };
+    },
+  });
+
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/resource/actions',
+    handler: async (ctx, req) => {
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      await liveResource(state, app, resourceQuery(req));
+      return { actions: [] };
+    },
+  });
+
+  for (const path of [
+    '/api/v1/applications/:name/resource/actions',
+    '/api/v1/applications/:name/resource/actions/v2',
+  ])
+    routes.route({
+      method: 'POST',
+      path,
+      handler: () => {
+        throw new ApiError(
+          'ERR_API_UNIMPLEMENTED',
+          'failed to run the resource action: resource actions (resource.customizations.actions) are not supported by this server',
+        );
+      },
+    });
+
+  routes.route({
+    method: 'GET',
+    path: '/api/v1/applications/:name/resource',
+    handler: async (ctx, req) => {
+      const key = resourceQuery(req);
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      const { handle, cached } = await liveResource(state, app, key);
+      const ref = await handle.client.refFor(cached);
+      const live = await handle.client.get(ref);
+      return { manifest: masked(state, live) };
+    },
+  });
+
+  routes.route({
+    method: 'POST',
+    path: '/api/v1/applications/:name/resource',
+    sensitive: true,
+    handler: async (ctx, req) => {
+      const key = resourceQuery(req);
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      enforceResourceAction(ctx, state, app, 'update', key);
+      let patch: unknown = req.body;
+      if (typeof patch === 'string') {
+        try {
+          patch = JSON.parse(patch);
+        } catch {
+          throw new ApiError(
+            'ERR_API_INVALID_ARGUMENT',
+            'failed to patch the resource: the patch is not valid JSON',
+          );
+        }
+      }
+      if (!isRecord(patch) && !Array.isArray(patch))
+        throw new ApiError(
+          'ERR_API_INVALID_ARGUMENT',
+          'failed to patch the resource: the patch must be a JSON object or array',
+        );
+      const type = kubePatchType(req.query.get('patchType'));
+      const { handle, cached } = await liveResource(state, app, key);
+      const ref = await handle.client.refFor(cached);
+      let saved: KubeObject;
+      try {
+        saved = await handle.client.patch(ref, patch, { type });
+      } catch (err) {
+        // the API server's message may quote the patched object (a Secret, GO-2025-3433): it is
+        // logged redacted, the client gets the status and reason only
+        if (!(err instanceof KubeApiError) || err.status === 0 || err.status >= 500) throw err;
+        state.deps.log.info(
+          { err: redactText(err.message), kind: key.kind, name: key.name },
+          'the cluster refused a resource patch',
+        );
+        throw new ApiError(
+          err.status === 404
+            ? 'ERR_API_NOT_FOUND'
+            : err.status === 409
+              ? 'ERR_API_CONFLICT'
+              : 'ERR_API_INVALID_ARGUMENT',
+          `failed to patch ${key.kind} ${key.name}: the cluster refused the patch (${err.status} ${err.reason ?? 'Invalid'}); check that it is valid for this kind`,
+        );
+      }
+      auditApp(
+        ctx,
+        state,
+        app,
+        'ResourceUpdated',
+        `patched resource ${key.group}/${key.kind} '${key.name}'`,
+      );
+      return { manifest: masked(state, saved) };
+    },
+  });
+
+  routes.route({
+    method: 'DELETE',
+    path: '/api/v1/applications/:name/resource',
+    handler: async (ctx, req) => {
+      const key = resourceQuery(req);
+      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+      enforceResourceAction(ctx, state, app, 'delete', key);
+      const { handle, cached } = await liveResource(state, app, key);
+      const ref = await handle.client.refFor(cached);
+      const orphan = req.query.bool('orphan') === true;
+      const force = req.query.bool('force') === true;
+      await handle.client.delete(ref, {
+        propagationPolicy: orphan ? 'Orphan' : force ? 'Background' : 'Foreground',
+        ...(force ? { gracePeriodSeconds: 0 } : {}),
+      });
+      auditApp(
+        ctx,
+        state,
+        app,
+        'ResourceDeleted',
+        `deleted resource ${key.group}/${key.kind} '${key.name}'`,
+      );
+      return {};
+    },
+  });
+}
