@@ -49,6 +49,11 @@
  *   `DEFAULT_FAILURE_CACHE_SIZE`, `DEFAULT_MAX_REVOCATIONS`
  * - transport: `extractToken`, `joinTokenCookies`, `parseCookieHeader`, `cookieChunks`,
  *   `clearTokenCookies`, `AUTH_COOKIE_NAME`, `MAX_COOKIE_CHUNKS`, `MAX_COOKIE_LENGTH`
+ * - SSO (external OpenID providers): `OidcTokenVerifier` (alg allow-list, JWKS via `OidcKeySet`,
+ *   issuer, expiry, audience, nonce, revocation), `oidcRevocationId`; the sealed login state of
+ *   `/auth/login` (`deriveOAuthStateKey`, `newOAuthLogin`, `openOAuthState`, `sealBytes`,
+ *   `openBytes`, `randomUrlToken`, `OAUTH_STATE_COOKIE`); refresh-token stores
+ *   (`MemoryRefreshTokenStore`, `RedisRefreshTokenStore`)
  *
  * See docs/auth.md for the decisions (lockout keying, Redis outages, API token expiry).
  */
@@ -195,3 +200,34 @@ export {
   type TokenSource,
   type CookieOptions,
 } from './transport.js';
+export {
+  OidcTokenVerifier,
+  oidcRevocationId,
+  OIDC_ALLOWED_ALGORITHMS,
+  OIDC_CLOCK_SKEW_MS,
+  type OidcVerifierOptions,
+  type OidcVerifierDeps,
+  type OidcVerifyOptions,
+  type VerifiedOidcToken,
+} from './oidc-verifier.js';
+export { OidcKeySet, type OidcFetch, type OidcKeySetOptions } from './oidc-jwks.js';
+export {
+  deriveOAuthStateKey,
+  newOAuthLogin,
+  sealOAuthState,
+  openOAuthState,
+  sealBytes,
+  openBytes,
+  randomUrlToken,
+  safeEqual,
+  OAUTH_STATE_COOKIE,
+  OAUTH_STATE_TTL_MS,
+  type OAuthLoginState,
+  type OAuthStateKey,
+} from './oidc-state.js';
+export {
+  MemoryRefreshTokenStore,
+  RedisRefreshTokenStore,
+  DEFAULT_MAX_REFRESH_SESSIONS,
+  type RefreshTokenStore,
+} from './oidc-refresh-store.js';

@@ -12,11 +12,13 @@ import {
   createAuthRedisClient,
   MemoryFailureStore,
   RedisFailureStore,
+  RedisRefreshTokenStore,
   RedisRevocationStore,
   resolveLoginOptions,
   resolveTokenOptions,
   type AuthRedisClient,
   type FailureStore,
+  type RefreshTokenStore,
   type RevocationStore,
 } from '../auth/index.js';
 import {
@@ -41,9 +43,15 @@ import {
   type RepoServerClient,
   type RepoServerClientTls,
 } from '../reposerver/client.js';
-import { authSecurityLogger, startApiServer, type ApiServerHandle } from '../server/index.js';
+import {
+  authSecurityLogger,
+  createSsoService,
+  startApiServer,
+  type ApiServerHandle,
+} from '../server/index.js';
 import {
   ClientTlsSource,
+  dexServerClientTlsOptions,
   handleTlsCiphersList,
   repoServerClientTlsOptions,
   tlsSettingsFromOptions,
@@ -196,6 +204,7 @@ export async function runServer(
 
     let failures: FailureStore | undefined;
     let revocations: RevocationStore | undefined;
+    let refreshTokens: RefreshTokenStore | undefined;
     if (o.redis !== undefined) {
       const url = /^rediss?:\/\//.test(o.redis)
         ? o.redis
@@ -219,11 +228,34 @@ export async function runServer(
       await rev.start();
       closers.push(() => rev.stop());
       revocations = rev;
+      refreshTokens = new RedisRefreshTokenStore(redis);
       logger.info(
         { redis: sanitizeText(url) },
         `login failure counters and token revocations are shared through Redis (${AuthEnv.MAX_FAIL_COUNT} etc. apply per cluster)`,
       );
     }
+
+    // the link to the bundled identity provider (--dex-server*): plaintext, Argo CD's
+    // non-validating TLS, strict TLS with the mounted argocd-dex-server-tls, or the internal CA
+    const dexTls = o.dexServerPlaintext
+      ? undefined
+      : await ClientTlsSource.open(
+          dexServerClientTlsOptions(o, {
+            strictTlsDir: TlsPaths.serverDexServerTlsDir,
+            internalTlsDir: o.internalTlsDir,
+          }),
+          { logger },
+        );
+    if (dexTls)
+      closers.push(() => {
+        dexTls.close();
+      });
+    const sso = createSsoService({
+      dexServer: o.dexServer,
+      dexServerPlaintext: o.dexServerPlaintext,
+      ...(dexTls ? { dexTls } : {}),
+      ...(refreshTokens ? { refreshTokens } : {}),
+    });
 
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
@@ -259,6 +291,7 @@ export async function runServer(
         logger,
         registry,
         repoServer: delegating(repo.client),
+        services: [sso],
         loginOptions,
         tokenOptions,
         ...(failures ? { failures } : {}),

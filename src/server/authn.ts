@@ -20,7 +20,7 @@ import {
   type VerifiedToken,
 } from '../auth/index.js';
 import { scopeValues } from '../rbac/index.js';
-import { ANONYMOUS, type Caller } from './context.js';
+import { ANONYMOUS, EXPIRED_SSO, type Caller } from './context.js';
 
 /** What the SSO engineer's verifier returns for a valid external token. */
 export interface SsoIdentity {
@@ -33,6 +33,8 @@ export interface SsoIdentity {
   /** the verified claims (RBAC reads groups from the `scopes` claims) */
   readonly claims: Readonly<Record<string, unknown>>;
   readonly issuedAtMs: number | undefined;
+  /** a renewed token (server-side refresh): sent back like a renewed local token */
+  readonly renewedToken?: string;
 }
 
 /**
@@ -62,13 +64,15 @@ export interface RequestCarriers {
 }
 
 export type AuthOutcome =
-  | { readonly ok: true; readonly caller: Caller; readonly renewed?: IssuedToken }
+  | { readonly ok: true; readonly caller: Caller; readonly renewed?: Pick<IssuedToken, 'token'> }
   /** no token, or a refused one; `anonymousAllowed` tells whether the request may go on anonymously */
   | {
       readonly ok: false;
       readonly error: AuthError;
       readonly anonymousAllowed: boolean;
       readonly hadToken: boolean;
+      /** an expired SSO token: the caller becomes `EXPIRED_SSO` (`iss: sso`), so the UI re-logs in through /auth/login */
+      readonly ssoExpired?: boolean;
     };
 
 function callerFromLocal(v: VerifiedToken, source: TokenSource): Caller {
@@ -145,6 +149,7 @@ export class Authenticator {
       const groups = id.groups.length > 0 ? id.groups : scopeValues(id.claims, this.#deps.scopes());
       return {
         ok: true,
+        ...(id.renewedToken !== undefined ? { renewed: { token: id.renewedToken } } : {}),
         caller: {
           kind: 'sso',
           loggedIn: true,
@@ -164,9 +169,21 @@ export class Authenticator {
         err instanceof AuthError
           ? err
           : new AuthError('ERR_AUTH_TOKEN_INVALID', 'failed to verify token', { cause: err });
-      return { ok: false, error, anonymousAllowed, hadToken: true };
+      const ssoExpired = error.code === 'ERR_AUTH_TOKEN_EXPIRED' && !isLocalIssuer(found.token);
+      return {
+        ok: false,
+        error,
+        anonymousAllowed,
+        hadToken: true,
+        ...(ssoExpired ? { ssoExpired } : {}),
+      };
     }
   }
+}
+
+function isLocalIssuer(token: string): boolean {
+  const issuer = peekIssuer(token);
+  return issuer === TOKEN_ISSUER || issuer === undefined;
 }
 
 /**
@@ -178,12 +195,15 @@ export function callerFor(
   outcome: AuthOutcome,
   mode: 'required' | 'optional',
   disableAuth: boolean,
-): { readonly caller: Caller; readonly renewed?: IssuedToken } | { readonly refused: AuthError } {
+):
+  | { readonly caller: Caller; readonly renewed?: Pick<IssuedToken, 'token'> }
+  | { readonly refused: AuthError } {
   if (outcome.ok)
     return outcome.renewed
       ? { caller: outcome.caller, renewed: outcome.renewed }
       : { caller: outcome.caller };
-  if (mode === 'optional' || outcome.anonymousAllowed || disableAuth) return { caller: ANONYMOUS };
+  if (mode === 'optional' || outcome.anonymousAllowed || disableAuth)
+    return { caller: outcome.ssoExpired === true ? EXPIRED_SSO : ANONYMOUS };
   return {
     refused: outcome.hadToken
       ? outcome.error
@@ -191,4 +211,4 @@ export function callerFor(
   };
 }
 
-export { ANONYMOUS };
+export { ANONYMOUS, EXPIRED_SSO };

@@ -59,6 +59,13 @@ export const ANONYMOUS: Caller = Object.freeze({
   tokenSource: undefined,
 });
 
+/**
+ * The caller of a request whose SSO token has expired: anonymous with EMPTY claims, but `issuer`
+ * `sso` (Argo CD's marker), so userinfo answers `iss: "sso"` and the UI sends the user through
+ * `/auth/login` instead of the local login form.
+ */
+export const EXPIRED_SSO: Caller = Object.freeze({ ...ANONYMOUS, issuer: 'sso' });
+
 export interface RequestContextDeps {
   readonly rbac: RbacEnforcer;
   /** the AppProject a request names (watch cache) */

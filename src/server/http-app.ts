@@ -153,7 +153,11 @@ export function createHttpApp(deps: HttpAppDeps): {
     headers.push(['content-security-policy', options.contentSecurityPolicy]);
 
   const cookiePath = options.basehref;
-  const setRenewed = (request: FastifyRequest, reply: FastifyReply, renewed: IssuedToken): void => {
+  const setRenewed = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    renewed: Pick<IssuedToken, 'token'>,
+  ): void => {
     if (pathOf(request.url).startsWith('/api/'))
       void reply.header(
         'set-cookie',

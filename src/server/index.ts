@@ -9,6 +9,8 @@
  *   receive a `RequestContext` (verified caller, `enforce`, `can`) and throw `ApiError` & co,
  *   which errors.ts maps to grpc-gateway's `{error, code, message}` in one place.
  * - Every exit is redacted through redact.ts; list endpoints paginate through pagination.ts.
+ * - SSO (`createSsoService`, src/server/sso/): `/auth/login|callback|logout`, the `/api/dex/`
+ *   proxy and the verifier of external tokens; the composition root passes it in `services`.
  *
  * docs/server.md has the endpoints with their RBAC checks, the flags, and how to add a service.
  *
@@ -38,11 +40,21 @@ export {
 export {
   RequestContext,
   ANONYMOUS,
+  EXPIRED_SSO,
   type Caller,
   type CallerKind,
   type RequestContextDeps,
 } from './context.js';
 export { type SsoTokenVerifier, type SsoIdentity } from './authn.js';
+export {
+  createSsoService,
+  resolveDexServerUrl,
+  expandLogoutUrl,
+  DEFAULT_DEX_SERVER,
+  INSECURE_DEX_LINK,
+  type SsoServiceOptions,
+  type DexLinkTls,
+} from './sso/service.js';
 export {
   QueryParams,
   type ApiService,

@@ -182,7 +182,7 @@ export interface ServiceDeps {
     carriers: RequestCarriers,
     clientAddress: string,
     mode: 'required' | 'optional',
-  ): Promise<{ readonly ctx: RequestContext; readonly renewed?: IssuedToken }>;
+  ): Promise<{ readonly ctx: RequestContext; readonly renewed?: Pick<IssuedToken, 'token'> }>;
 }
 
 /** A service: a name and its routes. */

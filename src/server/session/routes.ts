@@ -60,7 +60,9 @@ export async function deleteSession(deps: ServiceDeps, ctx: RequestContext): Pro
 /** The userinfo answer (shared by REST and Connect). */
 export function getUserInfo(deps: ServiceDeps, ctx: RequestContext): UserInfo {
   const c = ctx.caller;
-  if (!c.loggedIn) return { loggedIn: false };
+  // an expired SSO session answers iss "sso" (Argo CD's marker): the UI then logs in again
+  // through /auth/login instead of showing the local login form
+  if (!c.loggedIn) return { loggedIn: false, ...(c.issuer !== undefined ? { iss: c.issuer } : {}) };
   return {
     loggedIn: true,
     username: c.username,
