@@ -293,6 +293,7 @@ describe('argocd app against the API server and the application controller', () 
   it('prints machine output and refuses bad input with clear messages', async (t) => {
     const f = ready(t);
     if (!f || !dest) return;
+    const destNamespace = dest.name;
     const create = (name: string, ...extra: string[]): string[] => [
       'app',
       'create',
@@ -304,7 +305,7 @@ describe('argocd app against the API server and the application controller', () 
       '--dest-server',
       IN_CLUSTER,
       '--dest-namespace',
-      dest.name,
+      destNamespace,
       ...extra,
     ];
     await given(f)
