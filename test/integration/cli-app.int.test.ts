@@ -290,6 +290,78 @@ describe('argocd app against the API server and the application controller', () 
     assert.equal(await liveValue(), 'v1');
   });
 
+  it('prints machine output and refuses bad input with clear messages', async (t) => {
+    const f = ready(t);
+    if (!f || !dest) return;
+    const destNamespace = dest.name;
+    const create = (name: string, ...extra: string[]): string[] => [
+      'app',
+      'create',
+      name,
+      '--repo',
+      git.url('apps'),
+      '--path',
+      'guestbook',
+      '--dest-server',
+      IN_CLUSTER,
+      '--dest-namespace',
+      destNamespace,
+      ...extra,
+    ];
+    await given(f)
+      .when()
+      .argocd('app', 'list', '-o', 'name')
+      .expect()
+      .success()
+      .check((r) => {
+        assert.deepEqual(r.stdout.trim().split('\n'), [`${srv?.namespace ?? ''}/guestbook`]);
+      })
+      .when()
+      .argocd('app', 'get', 'guestbook', '-o', 'yaml')
+      .expect()
+      .success()
+      .stdout(/^kind: Application$/m)
+      .stdout(/^ {2}name: guestbook$/m)
+      .when()
+      .argocd('app', 'manifests', 'guestbook')
+      .expect()
+      .success()
+      .stdout(/name: gb-a/)
+      .stdout(/name: gb-b/)
+      // the same name with another spec is refused unless --upsert
+      .when()
+      .argocd(...create('guestbook', '--revision', shas[0] ?? ''))
+      .expect()
+      .failure()
+      .stderr(/existing application spec is different, use upsert/)
+      .when()
+      .argocd(...create('stray', '--revision', 'no-such-branch'))
+      .expect()
+      .failure()
+      .stderr(/failed to resolve revision "no-such-branch"/)
+      .when()
+      .argocd(...create('stray', '--project', 'no-such-project'))
+      .expect()
+      .failure()
+      .stderr(/no-such-project/)
+      .when()
+      .argocd('app', 'sync', 'no-such-app', '--timeout', '10')
+      .expect()
+      .failure(12)
+      .stderr(/permission denied/)
+      .stderr(/hint: .*app does not exist/)
+      .when()
+      .argocd('app', 'wait', 'guestbook', '--suspended', '--timeout', '1')
+      .expect()
+      .failure(1)
+      .stderr(/timed out \(1s\) waiting for application "guestbook": still waiting for/)
+      .when()
+      .argocd('app', 'rollback', 'guestbook', '999', '--timeout', '10')
+      .expect()
+      .failure()
+      .stderr(/999/);
+  });
+
   it('changes the spec, refuses to terminate when nothing runs, deletes in cascade', async (t) => {
     const f = ready(t);
     if (!f) return;
