@@ -382,7 +382,8 @@ export async function runLocal(o: LocalOptions): Promise<number> {
         specs.map(async (spec): Promise<RunningComponent> => {
           const r = await (readiness.get(spec.name) as Promise<RunningComponent>);
           timings[spec.name] = Math.round(r.readyMs);
-          log(`${spec.name} ready (PID ${String(r.pid)}, ${(r.readyMs / 1000).toFixed(1)}s)`);
+          if (!abort.signal.aborted)
+            log(`${spec.name} ready (PID ${String(r.pid)}, ${(r.readyMs / 1000).toFixed(1)}s)`);
           return r;
         }),
       ),
