@@ -8,7 +8,12 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { decodeSecretData, type AppProject, type Secret } from '../../src/apis/index.js';
+import {
+  decodeSecretData,
+  type AppProject,
+  type KubeObject,
+  type Secret,
+} from '../../src/apis/index.js';
 import { KubeClient, loadKubeconfig } from '../../src/kube/index.js';
 import { testCluster } from '../../src/kubeenv/index.js';
 import { createSelfSignedCertificate } from '../../src/tls/index.js';
@@ -837,6 +842,71 @@ describe('argocd CLI against the API server', () => {
     } finally {
       admin.close();
       await app.cleanup();
+      await sys.cleanup();
+    }
+  });
+
+  it('adds a cluster with full access by default: ClusterRole argocd-manager-role bound to the service account', async () => {
+    const sys = await tempNamespace('cli-sys-full');
+    const admin = new KubeClient(loadKubeconfig(kubeconfig));
+    const RBAC = { group: 'rbac.authorization.k8s.io', version: 'v1' } as const;
+    try {
+      await given(fx)
+        .when()
+        .argocd(
+          'cluster',
+          'add',
+          'argocd-ts-local',
+          '--kubeconfig',
+          kubeconfig,
+          '--name',
+          'cli-full',
+          '--system-namespace',
+          sys.name,
+          '-y',
+        )
+        .expect()
+        .success()
+        .stdout(/Cluster 'https:\/\/127\.0\.0\.1:\d+' added/);
+      const role = await admin.get<KubeObject & { rules?: { verbs?: string[] }[] }>({
+        ...RBAC,
+        resource: 'clusterroles',
+        name: 'argocd-manager-role',
+      });
+      assert.ok(role.rules?.some((r) => r.verbs?.includes('*')));
+      const binding = await admin.get<KubeObject & { subjects?: unknown[] }>({
+        ...RBAC,
+        resource: 'clusterrolebindings',
+        name: 'argocd-manager-role-binding',
+      });
+      assert.deepEqual(binding.subjects, [
+        { kind: 'ServiceAccount', name: 'argocd-manager', namespace: sys.name },
+      ]);
+      // the stored token works cluster-wide
+      const secrets = await admin.list<Secret>({ ...SECRETS, namespace: sys.name });
+      const tokenSecret = secrets.items.find(
+        (x) => x.metadata.annotations?.['kubernetes.io/service-account.name'] === 'argocd-manager',
+      );
+      assert.ok(tokenSecret, 'no token Secret for argocd-manager');
+      const asManager = new KubeClient({
+        ...loadKubeconfig(kubeconfig),
+        certPem: undefined,
+        keyPem: undefined,
+        token: decodeSecretData(tokenSecret).token ?? '',
+      } as never);
+      try {
+        await asManager.list({ group: '', version: 'v1', resource: 'namespaces' });
+      } finally {
+        asManager.close();
+      }
+      await given(fx).when().argocd('cluster', 'rm', 'cli-full', '-y').expect().success();
+    } finally {
+      for (const [resource, name] of [
+        ['clusterrolebindings', 'argocd-manager-role-binding'],
+        ['clusterroles', 'argocd-manager-role'],
+      ] as const)
+        await admin.delete({ ...RBAC, resource, name }).catch(() => undefined);
+      admin.close();
       await sys.cleanup();
     }
   });
