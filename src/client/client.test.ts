@@ -221,6 +221,15 @@ describe('ArgoCdClient over HTTP', () => {
     assert.match(err.message, /connection refused: is the server running/);
   });
 
+  it('says to use --plaintext when a TLS client meets a plain HTTP server', async () => {
+    const c = new ArgoCdClient({ baseUrl: srv.url.replace(/^http:/, 'https:') });
+    const err = await c.getVersion().catch((e: unknown) => e);
+    c.close();
+    assert.ok(err instanceof ClientError);
+    assert.equal(err.code, 'ERR_CLIENT_CONNECTION');
+    assert.match(err.message, /does not speak TLS on this port .*use --plaintext/);
+  });
+
   it('sends custom headers but never lets them replace Authorization', async () => {
     srv.handle((_q, res) => {
       json(res, 200, {});

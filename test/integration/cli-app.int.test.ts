@@ -16,6 +16,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Application, ConfigMap } from '../../src/apis/index.js';
 import { isNotFound } from '../../src/kube/index.js';
 import { testCluster } from '../../src/kubeenv/index.js';
+import { stringify as stringifyYaml } from 'yaml';
 import { programs } from '../../src/cmd/main.js';
 import { secretObject, startTestApiServer, type TestApiServer } from '../support/api-server.js';
 import { cliFixture, given, type CliFixture } from '../support/e2e.js';
@@ -231,6 +232,8 @@ describe('argocd app against the API server and the application controller', () 
       .expect()
       .success()
       .stdout(/TIMESTAMP\s+GROUP\s+KIND\s+NAMESPACE\s+NAME\s+STATUS\s+HEALTH/)
+      // a progress row per resource, as it changes
+      .stdout(/^\d{4}-\d\d-\d\dT[\d:]+Z\s+ConfigMap\s+\S+\s+gb-a\s/m)
       .stdout(/^Phase:\s+Succeeded$/m)
       .stdout(new RegExp(`^Sync Revision:\\s+${shas[0] ?? ''}$`, 'm'))
       .when()
@@ -360,6 +363,87 @@ describe('argocd app against the API server and the application controller', () 
       .expect()
       .failure()
       .stderr(/999/);
+  });
+
+  it('creates an app from a file, and terminates its sync while it waits on a hook', async (t) => {
+    const f = ready(t);
+    if (!f || !dest || !srv) return;
+    const api = srv;
+    await repo.write({
+      'hooked/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hooked}\ndata: {k: v}\n',
+      // no kubelet runs in the test cluster: the hook Pod stays Pending, so the sync waits on it
+      'hooked/pre.yaml':
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: hooked-pre\n  annotations: {argocd.argoproj.io/hook: PreSync}\nspec:\n  containers: [{name: c, image: registry.invalid/never:1}]\n',
+    });
+    // the new commit by its SHA: HEAD may still resolve to the previous one in the repo server's cache
+    const sha = await repo.commit('hooked app');
+    const file = join(f.home, 'hooked.yaml');
+    await writeFile(
+      file,
+      stringifyYaml({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: { name: 'hooked' },
+        spec: {
+          project: 'default',
+          source: { repoURL: git.url('apps'), path: 'hooked', targetRevision: sha },
+          destination: { server: IN_CLUSTER, namespace: dest.name },
+        },
+      }),
+    );
+    const destNamespace = dest.name;
+    await given(f)
+      .when()
+      .argocd('app', 'create', '-f', file)
+      .expect()
+      .success()
+      .stdout("application 'hooked' created")
+      .when()
+      .argocd('app', 'get', 'hooked', '-o', 'json')
+      .expect()
+      .success()
+      .json<Application>((a) => {
+        assert.equal(a.spec.source?.path, 'hooked');
+        assert.equal(a.spec.destination.namespace, destNamespace);
+      });
+    // the sync follows its progress until the operation ends; it is terminated meanwhile
+    const sync = f.run(['app', 'sync', 'hooked', '--timeout', '120'], { timeoutMs: 150_000 });
+    const token = (await f.currentToken()) ?? '';
+    await api.waitFor(
+      async () => {
+        const a = (await api.request('GET', '/api/v1/applications/hooked', { token })).json<
+          Partial<Application>
+        >();
+        const op = a.status?.operationState;
+        return (
+          op?.phase === 'Running' &&
+          (op.syncResult?.resources ?? []).some((r) => r.hookType === 'PreSync')
+        );
+      },
+      'the sync to wait on its PreSync hook',
+      60_000,
+    );
+    await given(f)
+      .when()
+      .argocd('app', 'terminate-op', 'hooked')
+      .expect()
+      .success()
+      .stdout("Application 'hooked' operation terminating");
+    const r = await sync;
+    assert.equal(r.code, 1, `app sync: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /ended with phase Failed: Operation terminated/);
+    assert.match(r.stdout, /PreSync/);
+    await given(f)
+      .when()
+      .argocd('app', 'get', 'hooked', '-o', 'wide')
+      .expect()
+      .success()
+      .stdout(/^GROUP\s+KIND\s+NAMESPACE\s+NAME\s+WAVE\s+STATUS\s+HEALTH/m)
+      .stdout(/ConfigMap\s+\S+\s+hooked\s+\S*\s*OutOfSync/)
+      .when()
+      .argocd('app', 'delete', 'hooked', '-y', '--wait', '--timeout', '120')
+      .expect()
+      .success();
   });
 
   it('changes the spec, refuses to terminate when nothing runs, deletes in cascade', async (t) => {
