@@ -174,3 +174,142 @@ export async function registerConnect(
     });
   });
 }
+
+/** The sending end of a server-streaming RPC (see `serverStream`). */
+export interface RpcSink<O> {
+  readonly closed: boolean;
+  push(message: O): void;
+  close(reason?: string): void;
+  /** called once when the stream ends, for whatever reason */
+  onClose(fn: (reason: string) => void): void;
+}
+
+export interface ServerStreamOptions extends UnaryOptions {
+  /** how often the caller's token is verified again (logout, expiry, password change end the stream) */
+  readonly recheckMs: number;
+  /** messages allowed to wait for a slow client before the stream is ended */
+  readonly maxQueued?: number;
+}
+
+/**
+ * One server-streaming method: authenticates the call like `unary`, then lets `fn` push messages
+ * into a sink until it closes it, the client cancels, the server shuts down, the client lets more
+ * than `maxQueued` messages pile up, or the caller's token stops being valid (checked again every
+ * `recheckMs`, as the SSE streams do).
+ */
+export function serverStream<I, O>(
+  deps: ServiceDeps,
+  fn: (ctx: RequestContext, req: I, sink: RpcSink<O>) => Promise<void>,
+  options: ServerStreamOptions,
+): (req: I, hc: HandlerContext) => AsyncGenerator<O> {
+  const mode = options.auth ?? 'required';
+  const maxQueued = options.maxQueued ?? 10_000;
+  return async function* (req, hc) {
+    const rpc = `${hc.service.typeName}/${hc.method.name}`;
+    const header = (name: string): string | undefined => hc.requestHeader.get(name) ?? undefined;
+    const carriers = {
+      authorization: header('authorization'),
+      cookie: header('cookie'),
+      grpcToken: header('token'),
+    };
+    const address = hc.values.get(kClientAddress);
+    const queue: O[] = [];
+    let closed = false;
+    let wake: (() => void) | undefined;
+    const closers: ((reason: string) => void)[] = [];
+    const notify = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const close = (reason = 'closed'): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      hc.signal.removeEventListener('abort', onAbort);
+      deps.shutdownSignal.removeEventListener('abort', onShutdown);
+      for (const f of closers.splice(0)) {
+        try {
+          f(reason);
+        } catch (err) {
+          deps.log.error({ err: String(err), rpc }, 'a stream close handler failed');
+        }
+      }
+      notify();
+    };
+    const onAbort = (): void => {
+      close('client went away');
+    };
+    const onShutdown = (): void => {
+      close('server shutting down');
+    };
+    const sink: RpcSink<O> = {
+      get closed() {
+        return closed;
+      },
+      push(message) {
+        if (closed) return;
+        if (queue.length >= maxQueued) {
+          close('client too slow');
+          return;
+        }
+        queue.push(message);
+        notify();
+      },
+      close,
+      onClose(f) {
+        if (closed) f('closed');
+        else closers.push(f);
+      },
+    };
+    let ctx: RequestContext;
+    try {
+      const auth = await deps.authenticate(carriers, address, mode, { rpc });
+      ctx = auth.ctx;
+      if (auth.renewed) hc.responseHeader.set('renew-token', auth.renewed.token);
+    } catch (err) {
+      throw toConnectError(deps, err, rpc);
+    }
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking || closed) return;
+      checking = true;
+      deps
+        .authenticate(carriers, address, mode, { rpc })
+        .then((again) => {
+          if (again.ctx.caller.subject !== ctx.caller.subject) close('session ended');
+        })
+        .catch(() => {
+          close('session ended');
+        })
+        .finally(() => {
+          checking = false;
+        });
+    }, options.recheckMs);
+    timer.unref();
+    hc.signal.addEventListener('abort', onAbort, { once: true });
+    if (deps.shutdownSignal.aborted) close('server shutting down');
+    else deps.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+    try {
+      await fn(ctx, req, sink);
+    } catch (err) {
+      close('failed');
+      throw toConnectError(deps, err, rpc);
+    }
+    try {
+      for (;;) {
+        const next = queue.shift();
+        if (next !== undefined) {
+          yield next;
+          continue;
+        }
+        if (sink.closed) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    } finally {
+      close('done');
+    }
+  };
+}

@@ -24,6 +24,7 @@ import {
 } from './operation.js';
 import { resolveRevision, type ResolvedRevision } from './repo.js';
 import type { AppState, StoredApplication } from './state.js';
+import type { AppHandler } from './types.js';
 import { canSync } from './sync-windows.js';
 import { windowMatches } from './sync-windows.js';
 import { appView } from './view.js';
@@ -112,107 +113,110 @@ function username(ctx: RequestContext): string {
   return ctx.actor;
 }
 
-export function registerOperationRoutes(routes: ApiRoutes, state: AppState): void {
-  routes.route({
-    method: 'POST',
-    path: '/api/v1/applications/:name/sync',
-    handler: async (ctx, req) => {
-      const name = req.params.name ?? '';
-      const body = parseSyncRequest(req.body);
-      const app = await enforceApp(ctx, state, 'sync', name, {
-        project: body.project,
-        appNamespace: body.appNamespace,
-      });
-      const local =
-        body.manifests !== undefined && body.manifests !== null && body.manifests.length > 0;
-      if (local) {
-        enforceMore(ctx, state, app, 'override');
-        if (automatedSyncEnabled(app) && body.dryRun !== true)
-          throw new ApiError(
-            'ERR_API_FAILED_PRECONDITION',
-            `failed to sync application ${name}: cannot use local sync when Automatic Sync Policy is enabled unless for dry run`,
-          );
-      }
-      if (app.metadata.deletionTimestamp !== undefined) throw deleting(name);
-      checkSyncWindows(state, app);
-      const resolved = await resolveSyncRevisions(state, app, body);
-      const op = buildSyncOperation(
-        app,
-        body,
-        {
-          ...(resolved.revision !== undefined ? { revision: resolved.revision } : {}),
-          ...(resolved.revisions !== undefined ? { revisions: resolved.revisions } : {}),
-        },
-        username(ctx),
-      );
-      const saved = await setOperation(state, name, op);
-      const partial = body.resources && body.resources.length > 0 ? 'partial ' : '';
-      auditApp(
-        ctx,
-        state,
-        saved,
-        'OperationStarted',
-        local
-          ? `initiated ${partial}sync locally`
-          : `initiated ${partial}sync to ${resolved.display}`,
-      );
-      return appView(saved);
-    },
-  });
+/** The handlers of operation-routes.ts, for the RPCs (rpc.ts). */
+export interface OperationHandlers {
+  readonly sync: AppHandler;
+  readonly rollback: AppHandler;
+  readonly terminateOperation: AppHandler;
+}
 
-  routes.route({
-    method: 'POST',
-    path: '/api/v1/applications/:name/rollback',
-    handler: async (ctx, req) => {
-      const name = req.params.name ?? '';
-      const body = parseRollbackRequest(req.body);
-      const cm = state.deps.store.argocdCm()?.data ?? {};
-      const action =
-        cm['server.rbac.rollback.enforce.enable']?.trim().toLowerCase() === 'true'
-          ? 'rollback'
-          : 'sync';
-      const app = await enforceApp(ctx, state, action, name, {
-        project: body.project,
-        appNamespace: body.appNamespace,
-      });
-      if (app.metadata.deletionTimestamp !== undefined) throw deleting(name);
-      const op = buildRollbackOperation(app, body, username(ctx));
-      const saved = await setOperation(state, name, op);
-      auditApp(ctx, state, saved, 'OperationStarted', `initiated rollback to ${String(body.id)}`);
-      return appView(saved);
-    },
-  });
+export function registerOperationRoutes(routes: ApiRoutes, state: AppState): OperationHandlers {
+  const sync: AppHandler = async (ctx, req) => {
+    const name = req.params.name ?? '';
+    const body = parseSyncRequest(req.body);
+    const app = await enforceApp(ctx, state, 'sync', name, {
+      project: body.project,
+      appNamespace: body.appNamespace,
+    });
+    const local =
+      body.manifests !== undefined && body.manifests !== null && body.manifests.length > 0;
+    if (local) {
+      enforceMore(ctx, state, app, 'override');
+      if (automatedSyncEnabled(app) && body.dryRun !== true)
+        throw new ApiError(
+          'ERR_API_FAILED_PRECONDITION',
+          `failed to sync application ${name}: cannot use local sync when Automatic Sync Policy is enabled unless for dry run`,
+        );
+    }
+    if (app.metadata.deletionTimestamp !== undefined) throw deleting(name);
+    checkSyncWindows(state, app);
+    const resolved = await resolveSyncRevisions(state, app, body);
+    const op = buildSyncOperation(
+      app,
+      body,
+      {
+        ...(resolved.revision !== undefined ? { revision: resolved.revision } : {}),
+        ...(resolved.revisions !== undefined ? { revisions: resolved.revisions } : {}),
+      },
+      username(ctx),
+    );
+    const saved = await setOperation(state, name, op);
+    const partial = body.resources && body.resources.length > 0 ? 'partial ' : '';
+    auditApp(
+      ctx,
+      state,
+      saved,
+      'OperationStarted',
+      local
+        ? `initiated ${partial}sync locally`
+        : `initiated ${partial}sync to ${resolved.display}`,
+    );
+    return appView(saved);
+  };
+  routes.route({ method: 'POST', path: '/api/v1/applications/:name/sync', handler: sync });
 
+  const rollback: AppHandler = async (ctx, req) => {
+    const name = req.params.name ?? '';
+    const body = parseRollbackRequest(req.body);
+    const cm = state.deps.store.argocdCm()?.data ?? {};
+    const action =
+      cm['server.rbac.rollback.enforce.enable']?.trim().toLowerCase() === 'true'
+        ? 'rollback'
+        : 'sync';
+    const app = await enforceApp(ctx, state, action, name, {
+      project: body.project,
+      appNamespace: body.appNamespace,
+    });
+    if (app.metadata.deletionTimestamp !== undefined) throw deleting(name);
+    const op = buildRollbackOperation(app, body, username(ctx));
+    const saved = await setOperation(state, name, op);
+    auditApp(ctx, state, saved, 'OperationStarted', `initiated rollback to ${String(body.id)}`);
+    return appView(saved);
+  };
+  routes.route({ method: 'POST', path: '/api/v1/applications/:name/rollback', handler: rollback });
+
+  const terminateOperation: AppHandler = async (ctx, req) => {
+    const name = req.params.name ?? '';
+    const app = await enforceApp(ctx, state, 'sync', name, {
+      project: req.query.get('project'),
+      appNamespace: req.query.get('appNamespace'),
+    });
+    const saved = await updateApp(state, name, (current) => {
+      const opState = current.status?.operationState;
+      if (!current.operation || !opState)
+        throw new ApiError(
+          'ERR_API_INVALID_ARGUMENT',
+          `failed to terminate the operation of application ${name}: no operation is in progress`,
+        );
+      if (opState.phase === 'Terminating') return undefined;
+      return {
+        ...current,
+        status: { ...current.status, operationState: { ...opState, phase: 'Terminating' } },
+      };
+    });
+    auditApp(
+      ctx,
+      state,
+      saved.metadata.uid ? saved : app,
+      'ResourceUpdated',
+      'terminated running operation',
+    );
+    return {};
+  };
   routes.route({
     method: 'DELETE',
     path: '/api/v1/applications/:name/operation',
-    handler: async (ctx, req) => {
-      const name = req.params.name ?? '';
-      const app = await enforceApp(ctx, state, 'sync', name, {
-        project: req.query.get('project'),
-        appNamespace: req.query.get('appNamespace'),
-      });
-      const saved = await updateApp(state, name, (current) => {
-        const opState = current.status?.operationState;
-        if (!current.operation || !opState)
-          throw new ApiError(
-            'ERR_API_INVALID_ARGUMENT',
-            `failed to terminate the operation of application ${name}: no operation is in progress`,
-          );
-        if (opState.phase === 'Terminating') return undefined;
-        return {
-          ...current,
-          status: { ...current.status, operationState: { ...opState, phase: 'Terminating' } },
-        };
-      });
-      auditApp(
-        ctx,
-        state,
-        saved.metadata.uid ? saved : app,
-        'ResourceUpdated',
-        'terminated running operation',
-      );
-      return {};
-    },
+    handler: terminateOperation,
   });
+  return { sync, rollback, terminateOperation };
 }

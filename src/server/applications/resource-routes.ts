@@ -20,22 +20,23 @@ import { RepoServerClientError } from '../../reposerver/client.js';
 import type { RequestContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { redactText } from '../redact.js';
-import type { ApiRequest, ApiRoutes } from '../service.js';
+import type { ApiRoutes } from '../service.js';
 import { enforceApp, enforceMore } from './access.js';
 import { auditApp } from './crud-routes.js';
 import { managedResources, maskManifests, renderApp } from './managed.js';
 import { repoServerOf, revisionMetadata } from './repo.js';
 import type { AppState, StoredApplication } from './state.js';
+import type { AppHandler, AppRequest } from './types.js';
 import { syncWindowsOf } from './sync-windows.js';
 import { deepLinks } from './links.js';
 import { appView } from './view.js';
 
-function scope(req: ApiRequest): { project: string | undefined; appNamespace: string | undefined } {
+function scope(req: AppRequest): { project: string | undefined; appNamespace: string | undefined } {
   return { project: req.query.get('project'), appNamespace: req.query.get('appNamespace') };
 }
 
 /** The resource named by the query (`group`, `kind`, `namespace`, `resourceName`, `version`). */
-function resourceQuery(req: ApiRequest): ResourceKey & { version: string | undefined } {
+function resourceQuery(req: AppRequest): ResourceKey & { version: string | undefined } {
   const kind = req.query.get('kind');
   const name = req.query.get('resourceName');
   if (kind === undefined || name === undefined)
@@ -162,92 +163,100 @@ function repoError(err: unknown, what: string): never {
   throw err;
 }
 
-export function registerResourceRoutes(routes: ApiRoutes, state: AppState): void {
+/** The handlers of resource-routes.ts, for the RPCs (rpc.ts). */
+export interface ResourceHandlers {
+  readonly resourceTree: AppHandler;
+  readonly managedResources: AppHandler;
+  readonly getManifests: AppHandler;
+  readonly revisionMetadata: AppHandler;
+  readonly listResourceEvents: AppHandler;
+}
+
+export function registerResourceRoutes(routes: ApiRoutes, state: AppState): ResourceHandlers {
+  const resourceTree: AppHandler = async (ctx, req) => {
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    return state.live.tree(app);
+  };
   routes.route({
     method: 'GET',
     path: '/api/v1/applications/:name/resource-tree',
-    handler: async (ctx, req) => {
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      return state.live.tree(app);
-    },
+    handler: resourceTree,
   });
 
+  const managed: AppHandler = async (ctx, req) => {
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    try {
+      const items = await managedResources(state, app, {
+        group: req.query.get('group'),
+        kind: req.query.get('kind'),
+        name: req.query.get('name'),
+        namespace: req.query.get('namespace'),
+      });
+      return { items };
+    } catch (err) {
+      return repoError(err, 'compare the application');
+    }
+  };
   routes.route({
     method: 'GET',
     path: '/api/v1/applications/:name/managed-resources',
-    handler: async (ctx, req) => {
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      try {
-        const items = await managedResources(state, app, {
-          group: req.query.get('group'),
-          kind: req.query.get('kind'),
-          name: req.query.get('name'),
-          namespace: req.query.get('namespace'),
-        });
-        return { items };
-      } catch (err) {
-        return repoError(err, 'compare the application');
-      }
-    },
+    handler: managed,
   });
 
+  const getManifests: AppHandler = async (ctx, req) => {
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    const revision = req.query.get('revision');
+    const revisions = req.query.all('revisions');
+    try {
+      const r = await renderApp(state, app, {
+        ...(revision !== undefined ? { revision } : {}),
+        ...(revisions.length > 0 ? { revisions } : {}),
+        ...(req.query.bool('noCache') === true ? { noCache: true } : {}),
+      });
+      return {
+        manifests: maskManifests(state, r.manifests),
+        namespace: r.namespace,
+        server: r.server,
+        revision: r.revision,
+        sourceType: r.sourceType,
+      };
+    } catch (err) {
+      return repoError(err, 'generate manifests');
+    }
+  };
   routes.route({
     method: 'GET',
     path: '/api/v1/applications/:name/manifests',
-    handler: async (ctx, req) => {
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      const revision = req.query.get('revision');
-      const revisions = req.query.all('revisions');
-      try {
-        const r = await renderApp(state, app, {
-          ...(revision !== undefined ? { revision } : {}),
-          ...(revisions.length > 0 ? { revisions } : {}),
-          ...(req.query.bool('noCache') === true ? { noCache: true } : {}),
-        });
-        return {
-          manifests: maskManifests(state, r.manifests),
-          namespace: r.namespace,
-          server: r.server,
-          revision: r.revision,
-          sourceType: r.sourceType,
-        };
-      } catch (err) {
-        return repoError(err, 'generate manifests');
-      }
-    },
+    handler: getManifests,
   });
 
+  const revisionMeta: AppHandler = async (ctx, req) => {
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    const sources = getSources(app.spec);
+    const index = req.query.int('sourceIndex') ?? 0;
+    const source = sources[index];
+    if (!source)
+      throw new ApiError(
+        'ERR_API_INVALID_ARGUMENT',
+        `failed to get revision metadata: source index ${index} is out of range (the app has ${sources.length})`,
+      );
+    const client = repoServerOf(state.deps.repoServer, 'get revision metadata');
+    try {
+      const m = await revisionMetadata(client, state.deps.store, source, req.params.revision ?? '');
+      return {
+        author: m.author,
+        date: m.date,
+        tags: m.tags,
+        message: m.message,
+      };
+    } catch (err) {
+      return repoError(err, 'get revision metadata');
+    }
+  };
   routes.route({
     method: 'GET',
     path: '/api/v1/applications/:name/revisions/:revision/metadata',
-    handler: async (ctx, req) => {
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      const sources = getSources(app.spec);
-      const index = req.query.int('sourceIndex') ?? 0;
-      const source = sources[index];
-      if (!source)
-        throw new ApiError(
-          'ERR_API_INVALID_ARGUMENT',
-          `failed to get revision metadata: source index ${index} is out of range (the app has ${sources.length})`,
-        );
-      const client = repoServerOf(state.deps.repoServer, 'get revision metadata');
-      try {
-        const m = await revisionMetadata(
-          client,
-          state.deps.store,
-          source,
-          req.params.revision ?? '',
-        );
-        return {
-          author: m.author,
-          date: m.date,
-          tags: m.tags,
-          message: m.message,
-        };
-      } catch (err) {
-        return repoError(err, 'get revision metadata');
-      }
-    },
+    handler: revisionMeta,
   });
 
   routes.route({
@@ -260,55 +269,56 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): void
     },
   });
 
+  const listResourceEvents: AppHandler = async (ctx, req) => {
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    const uid = req.query.get('resourceUID');
+    const rname = req.query.get('resourceName');
+    const rns = req.query.get('resourceNamespace');
+    let namespace: string;
+    let selector: string;
+    let client = state.deps.kube;
+    if (uid === undefined && rname === undefined && rns === undefined) {
+      namespace = state.namespace;
+      selector = [
+        `involvedObject.name=${app.metadata.name ?? ''}`,
+        `involvedObject.namespace=${state.namespace}`,
+        ...(app.metadata.uid !== undefined ? [`involvedObject.uid=${app.metadata.uid}`] : []),
+      ].join(',');
+    } else {
+      const { handle } = await state.live.forApp(app);
+      const tree = state.live.treeFrom(handle, app);
+      const found = tree.nodes.some(
+        (n) => n.uid === uid && n.name === rname && (n.namespace ?? '') === (rns ?? ''),
+      );
+      if (!found)
+        throw new ApiError(
+          'ERR_API_INVALID_ARGUMENT',
+          `failed to list events: ${rname ?? ''} is not part of application ${app.metadata.name ?? ''}`,
+        );
+      namespace = rns ?? '';
+      client = handle.client;
+      selector = `involvedObject.name=${rname ?? ''},involvedObject.uid=${uid ?? ''},involvedObject.namespace=${namespace}`;
+    }
+    const list = await client.list(
+      { group: '', version: 'v1', resource: 'events', namespace },
+      { fieldSelector: selector },
+    );
+    return {
+      metadata: { resourceVersion: list.metadata.resourceVersion ?? '' },
+      items: list.items.map((e) => {
+        const { managedFields: _m, ...meta } = e.metadata;
+        return {
+          ...e,
+          metadata: meta,
+          ...(typeof e.message === 'string' ? { message: redactText(e.message) } : {}),
+        };
+      }),
+    };
+  };
   routes.route({
     method: 'GET',
     path: '/api/v1/applications/:name/events',
-    handler: async (ctx, req) => {
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      const uid = req.query.get('resourceUID');
-      const rname = req.query.get('resourceName');
-      const rns = req.query.get('resourceNamespace');
-      let namespace: string;
-      let selector: string;
-      let client = state.deps.kube;
-      if (uid === undefined && rname === undefined && rns === undefined) {
-        namespace = state.namespace;
-        selector = [
-          `involvedObject.name=${app.metadata.name ?? ''}`,
-          `involvedObject.namespace=${state.namespace}`,
-          ...(app.metadata.uid !== undefined ? [`involvedObject.uid=${app.metadata.uid}`] : []),
-        ].join(',');
-      } else {
-        const { handle } = await state.live.forApp(app);
-        const tree = state.live.treeFrom(handle, app);
-        const found = tree.nodes.some(
-          (n) => n.uid === uid && n.name === rname && (n.namespace ?? '') === (rns ?? ''),
-        );
-        if (!found)
-          throw new ApiError(
-            'ERR_API_INVALID_ARGUMENT',
-            `failed to list events: ${rname ?? ''} is not part of application ${app.metadata.name ?? ''}`,
-          );
-        namespace = rns ?? '';
-        client = handle.client;
-        selector = `involvedObject.name=${rname ?? ''},involvedObject.uid=${uid ?? ''},involvedObject.namespace=${namespace}`;
-      }
-      const list = await client.list(
-        { group: '', version: 'v1', resource: 'events', namespace },
-        { fieldSelector: selector },
-      );
-      return {
-        metadata: { resourceVersion: list.metadata.resourceVersion ?? '' },
-        items: list.items.map((e) => {
-          const { managedFields: _m, ...meta } = e.metadata;
-          return {
-            ...e,
-            metadata: meta,
-            ...(typeof e.message === 'string' ? { message: redactText(e.message) } : {}),
-          };
-        }),
-      };
-    },
+    handler: listResourceEvents,
   });
 
   routes.route({
@@ -470,4 +480,11 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): void
       return {};
     },
   });
+  return {
+    resourceTree,
+    managedResources: managed,
+    getManifests,
+    revisionMetadata: revisionMeta,
+    listResourceEvents,
+  };
 }

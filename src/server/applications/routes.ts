@@ -9,15 +9,18 @@ import { registerAppSetRoutes } from './appset-routes.js';
 import { registerCrudRoutes } from './crud-routes.js';
 import { registerOperationRoutes } from './operation-routes.js';
 import { registerResourceRoutes } from './resource-routes.js';
+import { registerApplicationRpc } from './rpc.js';
 import { appStateFor } from './state.js';
 
 export const applicationsService: ApiService = {
   name: 'applications',
   register(routes, deps) {
     const state = appStateFor(deps, routes);
-    registerCrudRoutes(routes, state);
-    registerOperationRoutes(routes, state);
-    registerResourceRoutes(routes, state);
+    const crud = registerCrudRoutes(routes, state);
+    const operations = registerOperationRoutes(routes, state);
+    const resources = registerResourceRoutes(routes, state);
+    // the same handlers over gRPC, gRPC-Web and Connect
+    registerApplicationRpc(routes, state, { ...crud, ...operations, ...resources });
   },
 };
 
