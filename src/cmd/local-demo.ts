@@ -425,8 +425,14 @@ export async function waitForDemoApp(
   namespace: string,
   timeoutMs: number,
   signal?: AbortSignal,
+  /** the status must come from a reconciliation at or after this time (not one from a previous run) */
+  notBefore?: Date,
 ): Promise<Application> {
   const deadline = Date.now() + timeoutMs;
+  // reconciledAt has whole seconds
+  const since = notBefore ? Math.floor(notBefore.getTime() / 1000) * 1000 : 0;
+  const fresh = (a: Application): boolean =>
+    since === 0 || Date.parse(a.status?.reconciledAt ?? '') >= since;
   let last: Application | undefined;
   for (;;) {
     if (signal?.aborted) throw signal.reason;
@@ -436,7 +442,11 @@ export async function waitForDemoApp(
       if (!isNotFound(err)) throw err;
       last = undefined;
     }
-    if (last?.status?.sync?.status === 'Synced' && last.status.health?.status === 'Healthy')
+    if (
+      last?.status?.sync?.status === 'Synced' &&
+      last.status.health?.status === 'Healthy' &&
+      fresh(last)
+    )
       return last;
     if (Date.now() > deadline) {
       const conditions = (last?.status?.conditions ?? [])

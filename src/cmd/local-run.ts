@@ -370,6 +370,7 @@ export async function runLocal(o: LocalOptions): Promise<number> {
     const readyAbort = abort.signal;
     // each starts as soon as what it depends on is ready: the controller acts on its first
     // refresh (a sync it resumes fails for good when the repo server does not answer yet)
+    const componentsStartedAt = new Date();
     const readiness = new Map<string, Promise<RunningComponent>>();
     const startOne = async (spec: LocalComponentSpec): Promise<RunningComponent> => {
       for (const d of spec.dependsOn ?? []) await readiness.get(d);
@@ -403,7 +404,7 @@ export async function runLocal(o: LocalOptions): Promise<number> {
       const how = await ensureDemoApplication(k, o.namespace, url, o.demoNamespace);
       log(`demo application ${how}; waiting for Synced and Healthy`);
       const app = await timed('demo-app', () =>
-        waitForDemoApp(k, o.namespace, o.readyTimeoutMs, abort.signal),
+        waitForDemoApp(k, o.namespace, o.readyTimeoutMs, abort.signal, componentsStartedAt),
       );
       log(`demo application ${describeApp(app)}`);
     }
