@@ -168,7 +168,8 @@ export class Supervisor {
         { cause: err, component: spec.name },
       );
     }
-    child.unref();
+    // not unref'd: npm start lives as long as a component it supervises does (with --no-demo
+    // nothing else keeps its event loop alive while it waits for Ctrl-C)
     let resolveExited: () => void = () => undefined;
     const entry: Entry = {
       spec,
