@@ -5,6 +5,7 @@
  * reloaded) or plain HTTP with `--disable-tls`, and applies settings changes while running. The
  * provider itself (src/oidc) sees only plain settings and a KeyStore.
  */
+import { readFile } from 'node:fs/promises';
 import { CommanderError } from 'commander';
 import { DEFAULT_NAMESPACE } from '../apis/index.js';
 import {
@@ -39,6 +40,25 @@ const RELOAD_DEBOUNCE_MS = 300;
 function connection(kubeconfig: string | undefined, env: NodeJS.ProcessEnv): KubeConnection {
   if (kubeconfig !== undefined) return loadKubeconfig(kubeconfig, undefined, env);
   return inClusterConnection(env) ?? loadKubeconfig(undefined, undefined, env);
+}
+
+/**
+ * The client CA when its file exists (mutual TLS becomes mandatory), else undefined. A file that
+ * exists but holds no certificate is an error: serving without the client check would be a
+ * silent downgrade.
+ */
+async function readClientCa(path: string, log: OidcLogger): Promise<string | undefined> {
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new Error(`failed to read the client CA ${path}: it holds no PEM certificate`);
+  log.info({ path }, 'mutual TLS: clients must present a certificate');
+  return pem;
 }
 
 /** Runs argocd-dex-server until a signal; returns the exit code. */
@@ -118,6 +138,9 @@ export async function run(argv: readonly string[], deps: DexServerRunDeps = {}):
         'no certificate mounted: serving a new self-signed certificate',
       );
 
+    // mutual TLS when the client CA is mounted (Argo CD's rule for --client-ca-path)
+    const clientCaPem =
+      tls === undefined ? undefined : await readClientCa(options.clientCaPath, log);
     listener = await listen(
       (_req, res) => {
         res.statusCode = 503;
@@ -127,6 +150,7 @@ export async function run(argv: readonly string[], deps: DexServerRunDeps = {}):
         host: options.address,
         port: options.port,
         ...(tls === undefined ? {} : { certificate: tls.certificate }),
+        ...(clientCaPem === undefined ? {} : { clientCaPem }),
       },
     );
     dex = await DexServer.create(loaded.settings, {
@@ -155,6 +179,7 @@ export async function run(argv: readonly string[], deps: DexServerRunDeps = {}):
         namespace,
         keysSecret: options.keysSecret,
         tls: tls?.origin ?? 'disabled',
+        mutualTls: clientCaPem !== undefined,
       },
       'argocd-dex-server is serving',
     );

@@ -21,7 +21,10 @@ interface ProgramEntry {
 }
 
 export const programs: Readonly<Record<ProgramName, ProgramEntry>> = {
-  argocd: { description: 'the argocd command-line client' },
+  argocd: {
+    description: 'the argocd command-line client',
+    load: async () => (await import('./cli.js')).runArgocd,
+  },
   'argocd-server': {
     description: 'API server: REST, gRPC and web UI on one TLS port; authentication and RBAC',
     load: async () => (await import('./server.js')).runServer,

@@ -5,6 +5,7 @@
  * `--loglevel`); the rest are argocd-ts's own and documented in docs/sso.md.
  */
 import { opt, type OptionSpec } from './options.js';
+import { TlsPaths } from './tls-options.js';
 
 export const DEX_SERVER_DEFAULT_PORT = 5556;
 /** Where Argo CD's manifests mount the `argocd-dex-server-tls` Secret. */
@@ -24,6 +25,7 @@ export function dexServerOptionSpecs(): {
   disableTls: OptionSpec<boolean>;
   tlsDir: OptionSpec<string>;
   tlsReloadIntervalMs: OptionSpec<number>;
+  clientCaPath: OptionSpec<string>;
   namespace: OptionSpec<string | undefined>;
   kubeconfig: OptionSpec<string | undefined>;
   keysSecret: OptionSpec<string>;
@@ -58,6 +60,12 @@ export function dexServerOptionSpecs(): {
       'how often the mounted certificate files are checked for changes',
       10_000,
       { env: 'ARGOCD_DEX_SERVER_TLS_RELOAD_INTERVAL', hidden: true },
+    ),
+    clientCaPath: opt.string(
+      'client-ca-path',
+      'CA certificate file (the mounted argocd-dex-server-mtls client-ca.crt); when it exists, clients must present a certificate it issued (mutual TLS)',
+      TlsPaths.dexServerClientCaPath,
+      { env: 'ARGOCD_DEX_SERVER_CLIENT_CA_PATH', cmdParamsKey: 'dexserver.client.ca.path' },
     ),
     namespace: opt.optionalString(
       'namespace',

@@ -53,7 +53,6 @@ export {
   parseCipherSuites,
   type TlsVersionName,
 } from './repo-server.js';
-export { serverOptionSpecs, SERVER_DEFAULTS, type ServerOptions } from './server.js';
 export {
   controllerOptionSpecs,
   CONTROLLER_DEFAULTS,
@@ -61,3 +60,4 @@ export {
   parseSeconds,
   type ShardingMethod,
 } from './controller.js';
+export { serverOptionSpecs, SERVER_DEFAULTS, type ServerOptions } from './server.js';

@@ -956,6 +956,7 @@ export class ApplicationController {
     const kinds = s.target.cached?.kinds ?? kindRefsOf(s.target.objects ?? []);
     let ok = await this.ensureKinds(handle, kinds);
     ok = (await this.ensureKinds(handle, statusKindsOf(s.app))) && ok;
+    ok = (await this.ensureKinds(handle, createdNamespaceKinds(s.app))) && ok;
     if (s.project?.spec.orphanedResources) ok = (await this.followAllKinds(handle)) && ok;
     // compare anyway (what is known), and come back once the kinds can be followed
     if (!ok) s.retry = true;
@@ -1454,6 +1455,7 @@ export class ApplicationController {
     this.subscribe(handle);
     await this.ensureKinds(handle, target.cached?.kinds ?? kindRefsOf(target.objects ?? []));
     await this.ensureKinds(handle, statusKindsOf(app));
+    await this.ensureKinds(handle, createdNamespaceKinds(app));
     const desired = this.desiredFor(app, target, handle);
     const violations = this.resourceViolations(project, dest, desired, handle);
     if (violations.length > 0) return fail('Failed', violations.map((v) => v.message).join('; '));
@@ -1748,6 +1750,20 @@ function statusKindsOf(app: Application): readonly KindRef[] {
     statusKinds.set(resources, kinds);
   }
   return kinds;
+}
+
+const NAMESPACE_KINDS: readonly KindRef[] = [kindRef('', 'Namespace')];
+
+/**
+ * CreateNamespace=true: the sync creates the destination namespace and waits for it to be
+ * healthy, so the cache must follow namespaces too.
+ */
+function createdNamespaceKinds(app: Application): readonly KindRef[] {
+  const options = [
+    ...(app.spec.syncPolicy?.syncOptions ?? []),
+    ...(app.operation?.sync?.syncOptions ?? []),
+  ];
+  return options.includes('CreateNamespace=true') ? NAMESPACE_KINDS : [];
 }
 
 /** What the project's resource rules depend on besides the objects. */

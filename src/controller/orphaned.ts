@@ -10,7 +10,7 @@
  */
 import type { AppProject, KubeObject } from '../apis/index.js';
 import { globMatch } from '../lib/index.js';
-import { checkResourceKind } from './project.js';
+import { checkResourceKind } from '../engine/index.js';
 
 export interface OrphanedResourcesInput {
   readonly project: AppProject;

@@ -28,6 +28,11 @@ export interface ListenOptions {
   readonly port: number;
   /** serve HTTPS with this pair; plain HTTP when absent */
   readonly certificate?: ServingCertificate;
+  /**
+   * PEM CA of client certificates: when given (HTTPS only), every client must present a
+   * certificate it issued, or the handshake fails (mutual TLS)
+   */
+  readonly clientCaPem?: string;
 }
 
 export interface Listener {
@@ -48,11 +53,20 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
     current(req, res);
   };
   const tls = options.certificate;
+  const clientCa = options.clientCaPem;
   const secure: HttpsServer | undefined =
     tls === undefined
       ? undefined
       : createHttpsServer(
-          { cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' },
+          {
+            cert: tls.certPem,
+            key: tls.keyPem,
+            minVersion: 'TLSv1.2',
+            maxVersion: 'TLSv1.3',
+            ...(clientCa === undefined
+              ? {}
+              : { ca: clientCa, requestCert: true, rejectUnauthorized: true }),
+          },
           dispatch,
         );
   const server: Server = secure ?? createHttpServer(dispatch);
@@ -89,6 +103,9 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
       secure.setSecureContext({
         cert: certificate.certPem,
         key: certificate.keyPem,
+        // the client CA belongs to the context too: a new context without it would refuse
+        // every client certificate
+        ...(clientCa === undefined ? {} : { ca: clientCa }),
       });
     },
     close() {

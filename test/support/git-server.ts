@@ -16,15 +16,14 @@
  * const sha = await repo.commit('add guestbook');
  * // clone server.url('apps') with server.username / server.password, trusting server.caPem
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { timingSafeEqual } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink as fsSymlink, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { startGitHttpServer, type GitServerRequest } from '../../src/cmd/local-git-server.js';
 import { createSelfSignedCertificate } from '../../src/tls/index.js';
+
+export type { GitServerRequest };
 
 export interface GitServerOptions {
   /** basic-auth credentials every request must carry; no auth when absent */
@@ -34,16 +33,6 @@ export interface GitServerOptions {
   readonly bearerToken?: string;
   /** speak only git protocol v0 (no fetch of unadvertised commits by SHA) */
   readonly protocolV0Only?: boolean;
-}
-
-/** One HTTP request the server answered. */
-export interface GitServerRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly query: string;
-  /** the basic-auth user name sent, when any */
-  readonly user?: string;
-  readonly status: number;
 }
 
 export interface GitServer {
@@ -209,23 +198,6 @@ export async function createLocalRepo(
   return new FixtureRepo(name, workDir, bareDir);
 }
 
-function parseBasicAuth(
-  header: string | undefined,
-): { user: string; password: string } | undefined {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!m?.[1]) return undefined;
-  const text = Buffer.from(m[1], 'base64').toString('utf8');
-  const colon = text.indexOf(':');
-  if (colon < 0) return undefined;
-  return { user: text.slice(0, colon), password: text.slice(colon + 1) };
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** Starts the HTTPS git server (see the module comment). */
 export async function startGitServer(options: GitServerOptions = {}): Promise<GitServer> {
   const root = await mkdtemp(join(tmpdir(), 'argocd-ts-git-server-'));
@@ -237,127 +209,16 @@ export async function startGitServer(options: GitServerOptions = {}): Promise<Gi
     hosts: ['127.0.0.1', 'localhost'],
   });
   const requests: GitServerRequest[] = [];
-  const children = new Set<ChildProcess>();
-  const auth =
-    (options.username !== undefined && options.password !== undefined) ||
-    options.bearerToken !== undefined;
-
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const u = new URL(req.url ?? '/', 'https://127.0.0.1');
-    const method = req.method ?? 'GET';
-    const query = u.search.replace(/^\?/, '');
-    const creds = parseBasicAuth(req.headers.authorization);
-    const record = (status: number): void => {
-      requests.push({
-        method,
-        path: u.pathname,
-        query,
-        status,
-        ...(creds ? { user: creds.user } : {}),
-      });
-    };
-    if (auth) {
-      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-      const ok =
-        (options.bearerToken !== undefined &&
-          bearer !== undefined &&
-          sameText(bearer, options.bearerToken)) ||
-        (creds !== undefined &&
-          options.username !== undefined &&
-          sameText(creds.user, options.username) &&
-          sameText(creds.password, options.password ?? ''));
-      if (!ok) {
-        record(401);
-        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="argocd-ts test git"' });
-        res.end('authentication required\n');
-        req.resume();
-        return;
-      }
-    }
-    if (
-      !/^\/[A-Za-z0-9][A-Za-z0-9._-]*\.git(\/[A-Za-z0-9._/-]*)?$/.test(u.pathname) ||
-      u.pathname.includes('..')
-    ) {
-      record(404);
-      res.writeHead(404).end('not found\n');
-      req.resume();
-      return;
-    }
-    const env: Record<string, string> = {
-      PATH: GIT_ENV.PATH ?? '/usr/bin:/bin',
-      HOME: root,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_PROJECT_ROOT: srvRoot,
-      GIT_HTTP_EXPORT_ALL: '1',
-      PATH_INFO: u.pathname,
-      QUERY_STRING: query,
-      REQUEST_METHOD: method,
-      CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_ADDR: '127.0.0.1',
-    };
-    if (creds) env.REMOTE_USER = creds.user;
-    const encoding = req.headers['content-encoding'];
-    if (typeof encoding === 'string') env.HTTP_CONTENT_ENCODING = encoding;
-    const proto = req.headers['git-protocol'];
-    if (typeof proto === 'string' && !options.protocolV0Only) env.GIT_PROTOCOL = proto;
-    const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    children.add(child);
-    child.on('close', () => children.delete(child));
-    child.stderr.resume();
-    req.pipe(child.stdin);
-    child.stdin.on('error', () => {
-      // http-backend may answer (and exit) before reading the whole request body
-    });
-    let head = Buffer.alloc(0);
-    let headerDone = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (headerDone) {
-        res.write(chunk);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      let end = head.indexOf('\r\n\r\n');
-      let sepLen = 4;
-      if (end < 0) {
-        end = head.indexOf('\n\n');
-        sepLen = 2;
-      }
-      if (end < 0) return;
-      headerDone = true;
-      let status = 200;
-      const headers: Record<string, string> = {};
-      for (const line of head.subarray(0, end).toString('latin1').split(/\r?\n/)) {
-        const colon = line.indexOf(':');
-        if (colon < 0) continue;
-        const name = line.slice(0, colon).trim();
-        const value = line.slice(colon + 1).trim();
-        if (name.toLowerCase() === 'status') status = Number.parseInt(value, 10) || 500;
-        else headers[name] = value;
-      }
-      record(status);
-      res.writeHead(status, headers);
-      res.write(head.subarray(end + sepLen));
-    });
-    child.on('close', (code) => {
-      if (!headerDone) {
-        record(500);
-        res.writeHead(500).end(`git http-backend exited with ${code ?? 'a signal'}\n`);
-      } else {
-        res.end();
-      }
-    });
-  };
-
-  const server: Server = createServer({ key: pair.keyPem, cert: pair.certPem }, handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      resolve();
-    });
+  const server = await startGitHttpServer({
+    root: srvRoot,
+    certificate: pair,
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.bearerToken !== undefined ? { bearerToken: options.bearerToken } : {}),
+    ...(options.protocolV0Only !== undefined ? { protocolV0Only: options.protocolV0Only } : {}),
+    onRequest: (r) => requests.push(r),
   });
-  const port = (server.address() as AddressInfo).port;
-  const baseUrl = `https://127.0.0.1:${port}`;
+  const baseUrl = server.baseUrl;
 
   return {
     baseUrl,
@@ -368,21 +229,7 @@ export async function startGitServer(options: GitServerOptions = {}): Promise<Gi
     url: (name) => `${baseUrl}/${name}.git`,
     createRepo: (name, repoOptions) => createLocalRepo(root, name, repoOptions),
     stop: async () => {
-      for (const child of children) {
-        if (child.pid !== undefined) {
-          try {
-            process.kill(child.pid, 'SIGKILL');
-          } catch {
-            // already exited
-          }
-        }
-      }
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      });
+      await server.stop();
       await rm(root, { recursive: true, force: true });
     },
   };
