@@ -32,6 +32,8 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** kill the CLI (by PID) after this long; default 60 s */
   readonly timeoutMs?: number;
+  /** called with the whole stderr so far each time the CLI writes to it (an interactive flow) */
+  readonly onStderr?: (stderr: string) => void;
 }
 
 export interface CliFixtureOptions {
@@ -94,7 +96,10 @@ export async function cliFixture(options: CliFixtureOptions): Promise<CliFixture
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => {
+        stderr += c;
+        o.onStderr?.(stderr);
+      });
       const timer = setTimeout(() => {
         if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
       }, o.timeoutMs ?? 60_000);
@@ -252,6 +257,13 @@ export class When extends Phase {
   argocdWithEnv(env: Readonly<Record<string, string>>, ...args: string[]): this {
     return this.add(async () => {
       this.s.last = await this.s.fx.run(args, { env });
+    });
+  }
+
+  /** runs `argocd <args>` with run options (stdin, env, timeout, a stderr watcher) */
+  argocdWith(options: RunOptions, ...args: string[]): this {
+    return this.add(async () => {
+      this.s.last = await this.s.fx.run(args, options);
     });
   }
 
