@@ -412,6 +412,18 @@ describe('usage errors (exit 2) and other local refusals', () => {
       message: /unknown command 'frobnicate'/,
     },
     {
+      name: '--core (Argo CD talks to Kubernetes directly; not here), with what to do instead',
+      args: ['app', 'list', '--core'],
+      code: 2,
+      message: /--core is not supported: .*argocd login <server>/,
+    },
+    {
+      name: '--port-forward, with what to do instead',
+      args: ['--port-forward', 'app', 'list'],
+      code: 2,
+      message: /--port-forward is not supported: .*kubectl port-forward/,
+    },
+    {
       name: 'not logged in',
       args: ['app', 'list'],
       code: 12,

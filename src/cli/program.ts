@@ -28,7 +28,7 @@ import {
   type ActionRunner,
   type CommandDef,
 } from './define.js';
-import { exitCodeFor, ExitCodes, formatError } from './errors.js';
+import { exitCodeFor, ExitCodes, formatError, usageError, type CliError } from './errors.js';
 import { globalOptionDefs, resolveGlobals, splitArgocdOpts } from './global-options.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -129,6 +129,29 @@ export function rewriteBooleanFlags(argv: readonly string[], flags: ReadonlySet<
   return out;
 }
 
+/**
+ * Argo CD flags this CLI deliberately does not implement, with what to do instead (a usage error
+ * that explains beats commander's "unknown option").
+ */
+const UNSUPPORTED_FLAGS: Readonly<Record<string, string>> = {
+  core: "--core is not supported: this CLI always talks to an API server; run 'argocd login <server>' (npm start runs one locally)",
+  'port-forward':
+    '--port-forward is not supported: forward a port yourself (kubectl port-forward -n argocd svc/argocd-server 8080:443) and pass --server 127.0.0.1:8080',
+  'port-forward-namespace':
+    '--port-forward-namespace is not supported: forward a port yourself (kubectl port-forward -n <namespace> svc/argocd-server 8080:443) and pass --server 127.0.0.1:8080',
+};
+
+/** The usage error for the first unsupported Argo CD flag in `argv` (before `--`), if any. */
+export function unsupportedFlag(argv: readonly string[]): CliError | undefined {
+  for (const a of argv) {
+    if (a === '--') return undefined;
+    const m = /^--([a-z-]+)(=.*)?$/.exec(a);
+    const why = m ? UNSUPPORTED_FLAGS[m[1] ?? ''] : undefined;
+    if (why !== undefined) return usageError(why);
+  }
+  return undefined;
+}
+
 /** Runs `argocd <argv>`; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode: number = ExitCodes.ok;
@@ -160,6 +183,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       [...splitArgocdOpts(io.env.ARGOCD_OPTS), ...argv],
       booleanFlags(program),
     );
+    const unsupported = unsupportedFlag(args);
+    if (unsupported) throw unsupported;
   } catch (err) {
     io.stderr.write(formatError(err));
     return exitCodeFor(err);

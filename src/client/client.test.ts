@@ -154,6 +154,23 @@ describe('ArgoCdClient over HTTP', () => {
     assert.match((err as Error).message, /redirects to https:.*drop --plaintext/);
   });
 
+  it('ends an SSO session with GET /auth/logout and the bearer token; the redirect is success', async () => {
+    srv.handle((_req, res) => {
+      res.writeHead(303, { location: '/' }).end();
+    });
+    const c = client({ authToken: 'id-token' });
+    await c.endSsoSession();
+    const last = srv.seen.at(-1);
+    assert.equal(last?.method, 'GET');
+    assert.equal(last.url, '/auth/logout');
+    assert.equal(last.headers.authorization, 'Bearer id-token');
+    srv.handle((_req, res) => {
+      json(res, 404, { error: 'not found', code: 5, message: 'no such route' });
+    });
+    await assert.rejects(c.endSsoSession(), /failed to log out/);
+    c.close();
+  });
+
   it('refuses an answer that is not JSON', async () => {
     srv.handle((_q, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -202,6 +219,15 @@ describe('ArgoCdClient over HTTP', () => {
     assert.ok(err instanceof ClientError);
     assert.equal(err.code, 'ERR_CLIENT_CONNECTION');
     assert.match(err.message, /connection refused: is the server running/);
+  });
+
+  it('says to use --plaintext when a TLS client meets a plain HTTP server', async () => {
+    const c = new ArgoCdClient({ baseUrl: srv.url.replace(/^http:/, 'https:') });
+    const err = await c.getVersion().catch((e: unknown) => e);
+    c.close();
+    assert.ok(err instanceof ClientError);
+    assert.equal(err.code, 'ERR_CLIENT_CONNECTION');
+    assert.match(err.message, /does not speak TLS on this port .*use --plaintext/);
   });
 
   it('sends custom headers but never lets them replace Authorization', async () => {

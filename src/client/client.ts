@@ -291,6 +291,19 @@ export class ArgoCdClient {
     await this.call('log out', { method: 'DELETE', path: '/api/v1/session' });
   }
 
+  /**
+   * `GET /auth/logout` with the token: ends an SSO session on the server. argocd-ts revokes the
+   * identity provider's ID token there (`DELETE /api/v1/session` revokes only tokens the server
+   * issued itself). The server answers with a redirect (to the UI, or to the provider's logout
+   * page), which counts as success; the redirect is not followed.
+   */
+  async endSsoSession(): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    const res = await this.transport.request({ method: 'GET', path: '/auth/logout', headers });
+    if (res.status >= 400) throw errorFromResponse('log out', res.status, res.body);
+  }
+
   /** `GET /api/v1/session/userinfo` */
   async getUserInfo(): Promise<UserInfo> {
     const what = 'get user info';

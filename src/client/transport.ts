@@ -149,6 +149,9 @@ export function describeConnectionError(err: unknown, origin: string): ClientErr
     default:
       tls = TLS_ERROR.test(code) || TLS_ERROR.test(msg);
       why = msg === '' ? code || 'unknown error' : msg;
+      // Node 20 reports a TLS client talking to a plain HTTP port as EPROTO "wrong version number"
+      if (/wrong version number|packet length too long/i.test(msg))
+        why = `the server does not speak TLS on this port (${code || 'EPROTO'}): if it really serves plain HTTP, use --plaintext`;
   }
   return new ClientError('ERR_CLIENT_CONNECTION', `failed to connect to ${origin}: ${why}`, {
     tls,

@@ -145,13 +145,14 @@ describe('the default argocd-cm and argocd-cmd-params-cm', () => {
 
   it('writes only argocd-cmd-params-cm keys some component reads', () => {
     const known = new Set<string>();
-    for (const specs of [
-      serverOptionSpecs(),
-      repoServerOptionSpecs,
-      controllerOptionSpecs,
-      dexServerOptionSpecs(),
-    ])
-      for (const s of Object.values(specs)) if (s.cmdParamsKey) known.add(s.cmdParamsKey);
+    const specLists: readonly (readonly { readonly cmdParamsKey?: string }[])[] = [
+      Object.values(serverOptionSpecs()),
+      Object.values(repoServerOptionSpecs),
+      Object.values(controllerOptionSpecs),
+      Object.values(dexServerOptionSpecs()),
+    ];
+    for (const specs of specLists)
+      for (const s of specs) if (s.cmdParamsKey) known.add(s.cmdParamsKey);
     for (const key of Object.keys(defaultCmdParamsData()))
       assert.ok(known.has(key), `no component reads argocd-cmd-params-cm key ${key}`);
   });

@@ -23,7 +23,7 @@ function parse(argv: string[]): { cmd: LocalCommand; out: string; err: string } 
 function run(argv: string[]): LocalOptions {
   const { cmd, err } = parse(argv);
   assert.equal(cmd.kind, 'run', err);
-  return (cmd as Extract<LocalCommand, { kind: 'run' }>).options;
+  return cmd.options;
 }
 
 describe('parseLocalOptions', () => {

@@ -59,9 +59,17 @@ describe('Supervisor', () => {
     assert.ok(alive(r.pid));
     assert.deepEqual(sup.pids(), { web: r.pid });
     assert.equal(await probeStatus(`http://127.0.0.1:${String(port)}/healthz`), 200);
+    const timers = (): number =>
+      process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length;
+    const timersBefore = timers();
     const stopped = await sup.stopAll();
     assert.deepEqual(stopped, [{ name: 'web', pid: r.pid, how: 'stopped' }]);
     assert.equal(alive(r.pid), false);
+    // no grace-period timer outlives a process that stopped (it would delay npm start's exit)
+    assert.ok(
+      timers() <= timersBefore,
+      `${String(timers())} timers, ${String(timersBefore)} before`,
+    );
     const log = readFileSync(r.logFile, 'utf8');
     assert.match(log, /listening/);
     assert.match(log, /SIGTERM: bye/);

@@ -224,10 +224,13 @@ export class Supervisor {
     } catch {
       return; // exited between the check and the signal
     }
+    // the grace timer is cancelled when the process exits, so it does not hold npm start's exit
+    const grace = new AbortController();
     const graceful = await Promise.race([
       entry.exited.then(() => true),
-      sleep(this.#options.stopGraceMs).then(() => false),
+      sleep(this.#options.stopGraceMs, false, { signal: grace.signal }).catch(() => false),
     ]);
+    grace.abort();
     if (graceful) return;
     try {
       process.kill(entry.pid, 'SIGKILL');

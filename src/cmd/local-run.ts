@@ -65,6 +65,12 @@ export interface LocalState {
   readonly timings?: Readonly<Record<string, number>>;
 }
 
+/**
+ * Signals this close to the first are the same Ctrl-C: a terminal sends SIGINT to the whole
+ * foreground process group and npm forwards the one it gets to its script as well.
+ */
+const DUPLICATE_SIGNAL_MS = 1500;
+
 class Aborted extends Error {
   constructor() {
     super('stopped by a signal during start-up');
@@ -234,12 +240,15 @@ export async function runLocal(o: LocalOptions): Promise<number> {
 
   // Ctrl-C / SIGTERM: during start-up, unwind at the next step; once running, stop everything
   const abort = new AbortController();
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
-    signals++;
-    if (signals === 1) {
-      log(`${sig}: stopping`);
+    const now = performance.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
+      log(`${sig}: stopping (Ctrl-C again to kill everything at once)`);
       abort.abort(new Aborted());
+    } else if (now - firstSignalAt < DUPLICATE_SIGNAL_MS) {
+      // one Ctrl-C in a terminal arrives twice: from the terminal and forwarded by npm
     } else {
       // a second Ctrl-C: no more waiting. Every process started is killed by PID (the
       // supervisor's exit hook does the components); the state file tells the next start.
@@ -280,6 +289,8 @@ export async function runLocal(o: LocalOptions): Promise<number> {
   };
 
   try {
+    // 0. the ports, before anything starts: a busy one given on the command line fails at once
+    const ports = await resolvePorts(o, log);
     // 1. the cluster (and, meanwhile, the bundle the components run from)
     const [cluster, bundle] = await Promise.all([
       timed('cluster', () => chooseCluster(o, log)),
@@ -298,7 +309,6 @@ export async function runLocal(o: LocalOptions): Promise<number> {
     check();
     kube = new KubeClient(cluster.connection, { userAgent: 'argocd-ts-npm-start' });
     const k = kube;
-    const ports = await resolvePorts(o, log);
     const serverAddress = `127.0.0.1:${String(ports.server)}`;
     const serverUrl = `https://${serverAddress}`;
 
@@ -372,7 +382,8 @@ export async function runLocal(o: LocalOptions): Promise<number> {
         specs.map(async (spec): Promise<RunningComponent> => {
           const r = await (readiness.get(spec.name) as Promise<RunningComponent>);
           timings[spec.name] = Math.round(r.readyMs);
-          log(`${spec.name} ready (PID ${String(r.pid)}, ${(r.readyMs / 1000).toFixed(1)}s)`);
+          if (!abort.signal.aborted)
+            log(`${spec.name} ready (PID ${String(r.pid)}, ${(r.readyMs / 1000).toFixed(1)}s)`);
           return r;
         }),
       ),

@@ -20,10 +20,11 @@ import {
   type FastifyRequest,
   type FastifyServerFactory,
 } from 'fastify';
-import { cookieChunks, type IssuedToken } from '../auth/index.js';
-import { callerFor, type Authenticator } from './authn.js';
+import { cookieChunks, type AuthError, type IssuedToken } from '../auth/index.js';
+import { callerFor, type AuthOutcome, type Authenticator } from './authn.js';
 import { ANONYMOUS, RequestContext, type RequestContextDeps } from './context.js';
-import { ApiError, errorBody, internalErrorDetail, mapError } from './errors.js';
+import type { RpcServiceRegistration } from './connect.js';
+import { ApiError, errorBody, GrpcCodes, internalErrorDetail, mapError } from './errors.js';
 import { Cwe, logSecurityEvent, Security, type ServerLogger } from './logging.js';
 import type { ResolvedApiServerOptions } from './options.js';
 import { removeCredentialFields } from './redact.js';
@@ -80,15 +81,42 @@ function parseJsonBody(text: string): unknown {
   }) as unknown;
 }
 
+/** `application/grpc` and `application/grpc+<codec>`, not gRPC-Web. */
+function isNativeGrpc(contentType: string | undefined): boolean {
+  const ct = (contentType ?? '').toLowerCase();
+  return ct.startsWith('application/grpc') && !ct.startsWith('application/grpc-web');
+}
+
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
+}
+
+/**
+ * Logs a refused token (`security: 2`, CWE-287); a missing token and an expired one are not logged
+ * (every stale browser cookie would be).
+ */
+export function logRefusedToken(
+  log: ServerLogger,
+  outcome: AuthOutcome,
+  refused: AuthError,
+  fields: Readonly<Record<string, string>>,
+): void {
+  if (outcome.ok || !outcome.hadToken || outcome.error.code === 'ERR_AUTH_TOKEN_EXPIRED') return;
+  logSecurityEvent(log, {
+    security: Security.MEDIUM,
+    CWE: Cwe.IMPROPER_AUTHENTICATION,
+    msg: `request refused: ${refused.message}`,
+    fields: { code: refused.code, ...fields },
+  });
 }
 
 /** Builds the fastify app (routes are added by `routesFor(...).route`). */
 export function createHttpApp(deps: HttpAppDeps): {
   app: FastifyInstance;
   routes: ApiRoutes;
+  /** the services registered with `routes.rpc` (mounted by connect.ts once all are known) */
+  rpcServices: readonly RpcServiceRegistration[];
   inFlight: () => number;
 } {
   const { options, log } = deps;
@@ -109,6 +137,9 @@ export function createHttpApp(deps: HttpAppDeps): {
       ? {
           rewriteUrl: (req: IncomingMessage) => {
             const url = req.url ?? '/';
+            // native gRPC has no root path (its paths are fixed by the protos); gRPC-Web and
+            // Connect go through HTTP front ends and live under it like the REST API
+            if (isNativeGrpc(req.headers['content-type'])) return url;
             if (
               url === rootpath ||
               url.startsWith(`${rootpath}/`) ||
@@ -117,7 +148,10 @@ export function createHttpApp(deps: HttpAppDeps): {
               const rest = url.slice(rootpath.length);
               return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
             }
-            return '/api/__outside-rootpath__';
+            // outside the root path: nothing (gRPC-Web gets Unimplemented from the not-found handler)
+            return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/grpc')
+              ? '/__outside-rootpath__'
+              : '/api/__outside-rootpath__';
           },
         }
       : {}),
@@ -210,13 +244,11 @@ export function createHttpApp(deps: HttpAppDeps): {
     });
     const resolved = callerFor(outcome, auth, options.disableAuth);
     if ('refused' in resolved) {
-      if (!outcome.ok && outcome.hadToken && outcome.error.code !== 'ERR_AUTH_TOKEN_EXPIRED')
-        logSecurityEvent(log, {
-          security: Security.MEDIUM,
-          CWE: Cwe.IMPROPER_AUTHENTICATION,
-          msg: `request refused: ${resolved.refused.message}`,
-          fields: { code: resolved.refused.code, method: request.method, path, clientAddress },
-        });
+      logRefusedToken(log, outcome, resolved.refused, {
+        method: request.method,
+        path,
+        clientAddress,
+      });
       throw resolved.refused;
     }
     if (resolved.renewed) setRenewed(request, reply, resolved.renewed);
@@ -246,14 +278,35 @@ export function createHttpApp(deps: HttpAppDeps): {
 
   app.setNotFoundHandler((request, reply) => {
     const message = `failed to route ${request.method} ${pathOf(request.url)}: Not Found`;
+    const ct = (request.headers['content-type'] ?? '').toLowerCase();
+    if (ct.startsWith('application/grpc')) {
+      // a gRPC or gRPC-Web call of a method this server does not have: a trailers-only answer
+      // with Unimplemented (what gRPC servers send), not an HTTP error page
+      const unimplemented = `unknown method ${pathOf(request.url)}: this server does not implement it`;
+      return reply
+        .code(200)
+        .header(
+          'content-type',
+          ct.startsWith('application/grpc-web') ? ct.split(';')[0] : 'application/grpc',
+        )
+        .header('grpc-status', String(GrpcCodes.Unimplemented))
+        .header('grpc-message', encodeURIComponent(unimplemented))
+        .send();
+    }
     return reply
       .code(404)
       .type('application/json; charset=utf-8')
       .send({ error: message, code: 5, message });
   });
 
+  const rpcServices: RpcServiceRegistration[] = [];
   const routes: ApiRoutes = {
     fastify: app,
+    rpc(service, impl) {
+      if (rpcServices.some((r) => r.service.typeName === service.typeName))
+        throw new TypeError(`the service ${service.typeName} is registered twice`);
+      rpcServices.push({ service, impl });
+    },
     route(spec: RouteSpec): void {
       app.route({
         method: spec.method,
@@ -290,5 +343,5 @@ export function createHttpApp(deps: HttpAppDeps): {
       });
     },
   };
-  return { app, routes, inFlight: () => inFlight };
+  return { app, routes, rpcServices, inFlight: () => inFlight };
 }

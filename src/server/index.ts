@@ -8,6 +8,8 @@
  * - A service is a folder `src/server/<service>/routes.ts` exporting an `ApiService`; its handlers
  *   receive a `RequestContext` (verified caller, `enforce`, `can`) and throw `ApiError` & co,
  *   which errors.ts maps to grpc-gateway's `{error, code, message}` in one place.
+ * - The same handlers serve gRPC, gRPC-Web and Connect on the same port: a service registers its
+ *   protobuf service with `routes.rpc(Service, { method: unary(deps, fn) })` (connect.ts).
  * - Every exit is redacted through redact.ts; list endpoints paginate through pagination.ts.
  * - SSO (`createSsoService`, src/server/sso/): `/auth/login|callback|logout`, the `/api/dex/`
  *   proxy and the verifier of external tokens; the composition root passes it in `services`.

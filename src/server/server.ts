@@ -38,7 +38,7 @@ import { createServerTls, type ServerTls } from '../tls/index.js';
 import { Authenticator, callerFor, type SsoTokenVerifier } from './authn.js';
 import { RequestContext, type RequestContextDeps } from './context.js';
 import { registerConnect } from './connect.js';
-import { createHttpApp } from './http-app.js';
+import { createHttpApp, logRefusedToken } from './http-app.js';
 import { PortListener, type RequestHandler } from './listener.js';
 import {
   authSecurityLogger,
@@ -354,7 +354,7 @@ export async function startApiServer(
     const metrics = createServerMetrics(registry);
     let listener: PortListener | undefined;
     const shutdown = new AbortController();
-    const { app, routes, inFlight } = createHttpApp({
+    const { app, routes, rpcServices, inFlight } = createHttpApp({
       options,
       authenticator,
       contextDeps,
@@ -402,13 +402,13 @@ export async function startApiServer(
       setSsoVerifier: (v) => {
         sso = v;
       },
-      authenticate: async (carriers, clientAddress, mode) => {
-        const resolved = callerFor(
-          await authenticator.authenticate(carriers),
-          mode,
-          options.disableAuth,
-        );
-        if ('refused' in resolved) throw resolved.refused;
+      authenticate: async (carriers, clientAddress, mode, logFields = {}) => {
+        const outcome = await authenticator.authenticate(carriers);
+        const resolved = callerFor(outcome, mode, options.disableAuth);
+        if ('refused' in resolved) {
+          logRefusedToken(log, outcome, resolved.refused, { ...logFields, clientAddress });
+          throw resolved.refused;
+        }
         const ctx = new RequestContext(
           resolved.caller,
           randomBytes(8).toString('hex'),
@@ -424,6 +424,7 @@ export async function startApiServer(
       app,
       serviceDeps,
       clientAddressOf(() => listener),
+      rpcServices,
     );
     await app.ready();
     const portListener = listener;

@@ -25,6 +25,8 @@
  *   },
  * };
  */
+import type { DescService } from '@bufbuild/protobuf';
+import type { ServiceImpl } from '@connectrpc/connect';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { IssuedToken, LoginService, RevocationStore, SessionManager } from '../auth/index.js';
@@ -124,6 +126,13 @@ export interface RouteSpec {
 /** Registers routes of one service. */
 export interface ApiRoutes {
   route(spec: RouteSpec): void;
+  /**
+   * Serves a protobuf service over gRPC, gRPC-Web and Connect on the same port (paths
+   * `/<package>.<Service>/<Method>`). Build each method with `unary(deps, fn)` from connect.ts
+   * around the same function the REST route calls: it authenticates, and maps errors to gRPC
+   * status codes through errors.ts.
+   */
+  rpc<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): void;
   /** the fastify instance, for what `route` does not cover (content-type parsers, raw streams) */
   readonly fastify: FastifyInstance;
 }
@@ -176,12 +185,14 @@ export interface ServiceDeps {
    * Authenticates a request that does not come through `routes.route` (gRPC/Connect handlers, raw
    * fastify routes) with the same token sources, verification and anonymous rules. Rejects with
    * `AuthError` (401) in `required` mode without a valid token. Send `renewed.token` back (a
-   * `renew-token` header or the cookie) when present.
+   * `renew-token` header or the cookie) when present. A refused token is logged (`security: 2`)
+   * with `logFields` (e.g. the RPC's name).
    */
   authenticate(
     carriers: RequestCarriers,
     clientAddress: string,
     mode: 'required' | 'optional',
+    logFields?: Readonly<Record<string, string>>,
   ): Promise<{ readonly ctx: RequestContext; readonly renewed?: Pick<IssuedToken, 'token'> }>;
 }
 

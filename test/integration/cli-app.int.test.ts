@@ -16,6 +16,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Application, ConfigMap } from '../../src/apis/index.js';
 import { isNotFound } from '../../src/kube/index.js';
 import { testCluster } from '../../src/kubeenv/index.js';
+import { stringify as stringifyYaml } from 'yaml';
 import { programs } from '../../src/cmd/main.js';
 import { secretObject, startTestApiServer, type TestApiServer } from '../support/api-server.js';
 import { cliFixture, given, type CliFixture } from '../support/e2e.js';
@@ -231,6 +232,8 @@ describe('argocd app against the API server and the application controller', () 
       .expect()
       .success()
       .stdout(/TIMESTAMP\s+GROUP\s+KIND\s+NAMESPACE\s+NAME\s+STATUS\s+HEALTH/)
+      // a progress row per resource, as it changes
+      .stdout(/^\d{4}-\d\d-\d\dT[\d:]+Z\s+ConfigMap\s+\S+\s+gb-a\s/m)
       .stdout(/^Phase:\s+Succeeded$/m)
       .stdout(new RegExp(`^Sync Revision:\\s+${shas[0] ?? ''}$`, 'm'))
       .when()
@@ -288,6 +291,159 @@ describe('argocd app against the API server and the application controller', () 
       .success()
       .stdout(/^Phase:\s+Succeeded$/m);
     assert.equal(await liveValue(), 'v1');
+  });
+
+  it('prints machine output and refuses bad input with clear messages', async (t) => {
+    const f = ready(t);
+    if (!f || !dest) return;
+    const destNamespace = dest.name;
+    const create = (name: string, ...extra: string[]): string[] => [
+      'app',
+      'create',
+      name,
+      '--repo',
+      git.url('apps'),
+      '--path',
+      'guestbook',
+      '--dest-server',
+      IN_CLUSTER,
+      '--dest-namespace',
+      destNamespace,
+      ...extra,
+    ];
+    await given(f)
+      .when()
+      .argocd('app', 'list', '-o', 'name')
+      .expect()
+      .success()
+      .check((r) => {
+        assert.deepEqual(r.stdout.trim().split('\n'), [`${srv?.namespace ?? ''}/guestbook`]);
+      })
+      .when()
+      .argocd('app', 'get', 'guestbook', '-o', 'yaml')
+      .expect()
+      .success()
+      .stdout(/^kind: Application$/m)
+      .stdout(/^ {2}name: guestbook$/m)
+      .when()
+      .argocd('app', 'manifests', 'guestbook')
+      .expect()
+      .success()
+      .stdout(/name: gb-a/)
+      .stdout(/name: gb-b/)
+      // the same name with another spec is refused unless --upsert
+      .when()
+      .argocd(...create('guestbook', '--revision', shas[0] ?? ''))
+      .expect()
+      .failure()
+      .stderr(/existing application spec is different, use upsert/)
+      .when()
+      .argocd(...create('stray', '--revision', 'no-such-branch'))
+      .expect()
+      .failure()
+      .stderr(/failed to resolve revision "no-such-branch"/)
+      .when()
+      .argocd(...create('stray', '--project', 'no-such-project'))
+      .expect()
+      .failure()
+      .stderr(/no-such-project/)
+      .when()
+      .argocd('app', 'sync', 'no-such-app', '--timeout', '10')
+      .expect()
+      .failure(12)
+      .stderr(/permission denied/)
+      .stderr(/hint: .*app does not exist/)
+      .when()
+      .argocd('app', 'wait', 'guestbook', '--suspended', '--timeout', '1')
+      .expect()
+      .failure(1)
+      .stderr(/timed out \(1s\) waiting for application "guestbook": still waiting for/)
+      .when()
+      .argocd('app', 'rollback', 'guestbook', '999', '--timeout', '10')
+      .expect()
+      .failure()
+      .stderr(/999/);
+  });
+
+  it('creates an app from a file, and terminates its sync while it waits on a hook', async (t) => {
+    const f = ready(t);
+    if (!f || !dest || !srv) return;
+    const api = srv;
+    await repo.write({
+      'hooked/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hooked}\ndata: {k: v}\n',
+      // no kubelet runs in the test cluster: the hook Pod stays Pending, so the sync waits on it
+      'hooked/pre.yaml':
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: hooked-pre\n  annotations: {argocd.argoproj.io/hook: PreSync}\nspec:\n  containers: [{name: c, image: registry.invalid/never:1}]\n',
+    });
+    // the new commit by its SHA: HEAD may still resolve to the previous one in the repo server's cache
+    const sha = await repo.commit('hooked app');
+    const file = join(f.home, 'hooked.yaml');
+    await writeFile(
+      file,
+      stringifyYaml({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: { name: 'hooked' },
+        spec: {
+          project: 'default',
+          source: { repoURL: git.url('apps'), path: 'hooked', targetRevision: sha },
+          destination: { server: IN_CLUSTER, namespace: dest.name },
+        },
+      }),
+    );
+    const destNamespace = dest.name;
+    await given(f)
+      .when()
+      .argocd('app', 'create', '-f', file)
+      .expect()
+      .success()
+      .stdout("application 'hooked' created")
+      .when()
+      .argocd('app', 'get', 'hooked', '-o', 'json')
+      .expect()
+      .success()
+      .json<Application>((a) => {
+        assert.equal(a.spec.source?.path, 'hooked');
+        assert.equal(a.spec.destination.namespace, destNamespace);
+      });
+    // the sync follows its progress until the operation ends; it is terminated meanwhile
+    const sync = f.run(['app', 'sync', 'hooked', '--timeout', '120'], { timeoutMs: 150_000 });
+    const token = (await f.currentToken()) ?? '';
+    await api.waitFor(
+      async () => {
+        const a = (await api.request('GET', '/api/v1/applications/hooked', { token })).json<
+          Partial<Application>
+        >();
+        const op = a.status?.operationState;
+        return (
+          op?.phase === 'Running' &&
+          (op.syncResult?.resources ?? []).some((r) => r.hookType === 'PreSync')
+        );
+      },
+      'the sync to wait on its PreSync hook',
+      60_000,
+    );
+    await given(f)
+      .when()
+      .argocd('app', 'terminate-op', 'hooked')
+      .expect()
+      .success()
+      .stdout("Application 'hooked' operation terminating");
+    const r = await sync;
+    assert.equal(r.code, 1, `app sync: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /ended with phase Failed: Operation terminated/);
+    assert.match(r.stdout, /PreSync/);
+    await given(f)
+      .when()
+      .argocd('app', 'get', 'hooked', '-o', 'wide')
+      .expect()
+      .success()
+      .stdout(/^GROUP\s+KIND\s+NAMESPACE\s+NAME\s+WAVE\s+STATUS\s+HEALTH/m)
+      .stdout(/ConfigMap\s+\S+\s+hooked\s+\S*\s*OutOfSync/)
+      .when()
+      .argocd('app', 'delete', 'hooked', '-y', '--wait', '--timeout', '120')
+      .expect()
+      .success();
   });
 
   it('changes the spec, refuses to terminate when nothing runs, deletes in cascade', async (t) => {

@@ -3,13 +3,20 @@
  * kube-apiserver (TLS verified with the server's own certificate), a real git server.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { dirname } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { decodeSecretData, type AppProject, type Secret } from '../../src/apis/index.js';
+import {
+  decodeSecretData,
+  type AppProject,
+  type KubeObject,
+  type Secret,
+} from '../../src/apis/index.js';
 import { KubeClient, loadKubeconfig } from '../../src/kube/index.js';
 import { testCluster } from '../../src/kubeenv/index.js';
+import { createSelfSignedCertificate } from '../../src/tls/index.js';
 import { startTestApiServer, type TestApiServer } from '../support/api-server.js';
 import { cliFixture, fileMode, given, type CliFixture } from '../support/e2e.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
@@ -137,6 +144,121 @@ describe('argocd CLI against the API server', () => {
       );
   });
 
+  it('logs in with --insecure and --grpc-web, and with --plaintext to a server without TLS; switches, goes back to and deletes contexts', async () => {
+    const plain = await startTestApiServer({
+      namePrefix: 'cli-plain',
+      options: { insecure: true },
+    });
+    const other = await cliFixture({ server: srv.url, adminPassword: srv.adminPassword });
+    const plainServer = plain.url.replace(/^http:\/\//, '');
+    type Cfg = {
+      'current-context': string;
+      contexts: { name: string; server: string }[];
+      servers: Record<string, unknown>[];
+    };
+    const config = async (): Promise<Cfg> => parseYaml(await other.readConfig()) as Cfg;
+    try {
+      await given(other)
+        .when()
+        .argocdWithStdin(
+          `${srv.adminPassword}\n`,
+          'login',
+          other.server,
+          '--username',
+          'admin',
+          '--insecure',
+          '--grpc-web',
+          '--name',
+          'tls-insecure',
+        )
+        .expect()
+        .success()
+        .stdout("Context 'tls-insecure' updated")
+        .check(async () => {
+          const s = (await config()).servers.find((x) => x.server === other.server);
+          assert.equal(s?.insecure, true);
+          assert.equal(s['grpc-web'], true);
+        })
+        .when()
+        .argocd('account', 'get-user-info', '-o', 'json')
+        .expect()
+        .success()
+        .json<{ loggedIn: boolean; username: string }>((u) => {
+          assert.deepEqual([u.loggedIn, u.username], [true, 'admin']);
+        })
+        .when()
+        .argocdWithStdin(`${plain.adminPassword}\n`, 'login', plainServer, '--username', 'admin')
+        .expect()
+        .failure(11)
+        .stderr(/does not speak TLS on this port.*--plaintext/)
+        .notInOutput(plain.adminPassword)
+        .when()
+        .argocdWithStdin(
+          `${plain.adminPassword}\n`,
+          'login',
+          plainServer,
+          '--username',
+          'admin',
+          '--plaintext',
+          '--name',
+          'plain',
+        )
+        .expect()
+        .success()
+        .notInOutput(plain.adminPassword)
+        .check(async () => {
+          const c = await config();
+          assert.equal(c['current-context'], 'plain');
+          const s = c.servers.find((x) => x.server === plainServer);
+          assert.equal(s?.['plain-text'], true);
+        })
+        .when()
+        .argocd('account', 'get-user-info', '-o', 'json')
+        .expect()
+        .success()
+        .json<{ loggedIn: boolean; username: string }>((u) => {
+          assert.deepEqual([u.loggedIn, u.username], [true, 'admin']);
+        })
+        .when()
+        .argocd('context', 'tls-insecure')
+        .expect()
+        .success()
+        .stdout("Switched to context 'tls-insecure'")
+        .when()
+        .argocd('context')
+        .expect()
+        .success()
+        .stdout(/^\*\s+tls-insecure\s/m)
+        .stdout(/^\s+plain\s/m)
+        .when()
+        .argocd('context', '-')
+        .expect()
+        .success()
+        .stdout("Switched to context 'plain'")
+        .when()
+        .argocd('context', 'tls-insecure', '--delete')
+        .expect()
+        .success()
+        .stdout("Context 'tls-insecure' deleted")
+        .check(async () => {
+          const c = await config();
+          assert.deepEqual(
+            c.contexts.map((x) => x.name),
+            ['plain'],
+          );
+          assert.equal(c['current-context'], 'plain');
+        })
+        .when()
+        .argocd('context', 'tls-insecure')
+        .expect()
+        .failure(13)
+        .stderr(/does not exist: 'argocd context' lists them/);
+    } finally {
+      await other.close();
+      await plain.close();
+    }
+  });
+
   it('prints the client and server versions (table and JSON)', async () => {
     await given(fx)
       .when()
@@ -152,6 +274,13 @@ describe('argocd CLI against the API server', () => {
       .json<{ client: { Version: string }; server: { Version: string } }>((v) => {
         assert.match(v.client.Version, /^v\d/);
         assert.match(v.server.Version, /^v?\d/);
+      })
+      .when()
+      .argocd('version', '--client', '--short')
+      .expect()
+      .success()
+      .check((r) => {
+        assert.match(r.stdout, /^argocd: v\d\S*\n$/);
       });
   });
 
@@ -368,6 +497,72 @@ describe('argocd CLI against the API server', () => {
       });
   });
 
+  it('adds a repository with a TLS client certificate and key read from files; never prints the key', async () => {
+    const url = git.url('apps');
+    const client = await createSelfSignedCertificate({
+      commonName: 'git-client',
+      clientAuth: true,
+    });
+    const certFile = join(fx.home, 'git-client.crt');
+    const keyFile = join(fx.home, 'git-client.key');
+    await writeFile(certFile, client.certPem);
+    await writeFile(keyFile, client.keyPem, { mode: 0o600 });
+    const keyBody = client.keyPem.split('\n')[1] ?? '';
+    assert.ok(keyBody.length > 20);
+    await given(fx)
+      .when()
+      .argocdWithStdin(
+        `${GIT_PASSWORD}\n`,
+        'repo',
+        'add',
+        url,
+        '--username',
+        GIT_USER,
+        '--password-stdin',
+        '--tls-client-cert-path',
+        certFile,
+        '--tls-client-cert-key-path',
+        keyFile,
+      )
+      .expect()
+      .success()
+      .notInOutput(keyBody)
+      .notInOutput(GIT_PASSWORD)
+      .check(async () => {
+        const secrets = await srv.kube.list<Secret>({ ...SECRETS, namespace: srv.namespace });
+        const stored = secrets.items
+          .map((x) => decodeSecretData(x))
+          .find((d) => d.url === url && d.type === 'git');
+        assert.ok(stored, 'the repository Secret exists');
+        assert.equal(stored.tlsClientCertData, client.certPem);
+        assert.equal(stored.tlsClientCertKey, client.keyPem);
+      })
+      .when()
+      .argocd('repo', 'get', url, '-o', 'json')
+      .expect()
+      .success()
+      .notInOutput(keyBody)
+      .when()
+      .argocd('repo', 'rm', url)
+      .expect()
+      .success()
+      // a key file that cannot be read is named, its content never shown
+      .when()
+      .argocd(
+        'repo',
+        'add',
+        url,
+        '--tls-client-cert-path',
+        certFile,
+        '--tls-client-cert-key-path',
+        join(fx.home, 'no-such.key'),
+      )
+      .expect()
+      .failure()
+      .stderr(/--tls-client-cert-key-path/)
+      .notInOutput(keyBody);
+  });
+
   it('adds and removes a credential template', async () => {
     const prefix = `${git.baseUrl}/`;
     await given(fx)
@@ -421,6 +616,14 @@ describe('argocd CLI against the API server', () => {
       .success()
       .stdout(/Capabilities:\s+apiKey/)
       .stdout(/cli-test/)
+      .when()
+      .argocd('account', 'list')
+      .expect()
+      .success()
+      .stdout(/^NAME\s+ENABLED\s+CAPABILITIES$/m)
+      .stdout(/^admin\s+true\s+login$/m)
+      .stdout(/^alice\s+true\s+(login, apiKey|apiKey, login)$/m)
+      .stdout(/^ci\s+true\s+apiKey$/m)
       .when()
       .argocd('account', 'delete-token', '--account', 'ci', 'cli-test')
       .expect()
@@ -531,6 +734,42 @@ describe('argocd CLI against the API server', () => {
       .stderr(/argocd-initial-admin-secret not found/);
   });
 
+  it("answers admin settings rbac can from the cluster's argocd-rbac-cm (offline, no API server)", async () => {
+    await given(fx)
+      .when()
+      .argocd(
+        'admin',
+        'settings',
+        'rbac',
+        'can',
+        'alice',
+        'get',
+        'projects',
+        'any',
+        '-n',
+        srv.namespace,
+      )
+      .expect()
+      .success()
+      .stdout(/^Yes$/m)
+      .when()
+      .argocd(
+        'admin',
+        'settings',
+        'rbac',
+        'can',
+        'alice',
+        'delete',
+        'projects',
+        'any',
+        '-n',
+        srv.namespace,
+      )
+      .expect()
+      .failure(1)
+      .stdout(/^No$/m);
+  });
+
   it('adds a cluster with a least-privilege service account (namespaced Role, token works only there)', async () => {
     const sys = await tempNamespace('cli-sys');
     const app = await tempNamespace('cli-app');
@@ -603,6 +842,71 @@ describe('argocd CLI against the API server', () => {
     } finally {
       admin.close();
       await app.cleanup();
+      await sys.cleanup();
+    }
+  });
+
+  it('adds a cluster with full access by default: ClusterRole argocd-manager-role bound to the service account', async () => {
+    const sys = await tempNamespace('cli-sys-full');
+    const admin = new KubeClient(loadKubeconfig(kubeconfig));
+    const RBAC = { group: 'rbac.authorization.k8s.io', version: 'v1' } as const;
+    try {
+      await given(fx)
+        .when()
+        .argocd(
+          'cluster',
+          'add',
+          'argocd-ts-local',
+          '--kubeconfig',
+          kubeconfig,
+          '--name',
+          'cli-full',
+          '--system-namespace',
+          sys.name,
+          '-y',
+        )
+        .expect()
+        .success()
+        .stdout(/Cluster 'https:\/\/127\.0\.0\.1:\d+' added/);
+      const role = await admin.get<KubeObject & { rules?: { verbs?: string[] }[] }>({
+        ...RBAC,
+        resource: 'clusterroles',
+        name: 'argocd-manager-role',
+      });
+      assert.ok(role.rules?.some((r) => r.verbs?.includes('*')));
+      const binding = await admin.get<KubeObject & { subjects?: unknown[] }>({
+        ...RBAC,
+        resource: 'clusterrolebindings',
+        name: 'argocd-manager-role-binding',
+      });
+      assert.deepEqual(binding.subjects, [
+        { kind: 'ServiceAccount', name: 'argocd-manager', namespace: sys.name },
+      ]);
+      // the stored token works cluster-wide
+      const secrets = await admin.list<Secret>({ ...SECRETS, namespace: sys.name });
+      const tokenSecret = secrets.items.find(
+        (x) => x.metadata.annotations?.['kubernetes.io/service-account.name'] === 'argocd-manager',
+      );
+      assert.ok(tokenSecret, 'no token Secret for argocd-manager');
+      const asManager = new KubeClient({
+        ...loadKubeconfig(kubeconfig),
+        certPem: undefined,
+        keyPem: undefined,
+        token: decodeSecretData(tokenSecret).token ?? '',
+      } as never);
+      try {
+        await asManager.list({ group: '', version: 'v1', resource: 'namespaces' });
+      } finally {
+        asManager.close();
+      }
+      await given(fx).when().argocd('cluster', 'rm', 'cli-full', '-y').expect().success();
+    } finally {
+      for (const [resource, name] of [
+        ['clusterrolebindings', 'argocd-manager-role-binding'],
+        ['clusterroles', 'argocd-manager-role'],
+      ] as const)
+        await admin.delete({ ...RBAC, resource, name }).catch(() => undefined);
+      admin.close();
       await sys.cleanup();
     }
   });
@@ -697,6 +1001,26 @@ describe('argocd CLI against the API server', () => {
       `${bash.stdout}\nCOMP_WORDS=(argocd proj role c); COMP_CWORD=3; _argocd; echo "\${COMPREPLY[*]}"`,
     ]).toString();
     assert.match(out, /create create-token/);
+  });
+
+  it('prints a zsh completion script that zsh accepts and that completes subcommands', async (t) => {
+    const zsh = spawnSync('zsh', ['--version']);
+    if (zsh.error) {
+      t.skip(
+        'zsh is not installed (apt-get install zsh); the script is unit-tested in program.test.ts',
+      );
+      return;
+    }
+    const r = await fx.run(['completion', 'zsh']);
+    assert.equal(r.code, 0);
+    execFileSync('zsh', ['-n'], { input: r.stdout });
+    // zsh's _describe replaced by one that prints the candidates it is given
+    const out = execFileSync('zsh', [
+      '-c',
+      `compdef() { :; }\n${r.stdout}\n_describe() { shift 3; print -l -- "\${(@P)1}"; }\nwords=(argocd proj role c); CURRENT=4; _argocd`,
+    ]).toString();
+    assert.match(out, /^create:Create a role$/m);
+    assert.match(out, /^create-token:/m);
   });
 
   it('logs out: the session ends and the next command says how to log in', async () => {

@@ -32,8 +32,11 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** kill the CLI (by PID) after this long; default 60 s */
   readonly timeoutMs?: number;
-  /** called with the whole stderr so far each time the CLI writes to it (an interactive flow) */
-  readonly onStderr?: (stderr: string) => void;
+  /**
+   * called with all of stderr so far each time the CLI writes to it, while it runs (to act on a
+   * prompt or a printed URL, as `login --sso` prints the provider's login page)
+   */
+  readonly onStderr?: (stderrSoFar: string) => void;
 }
 
 export interface CliFixtureOptions {
@@ -253,17 +256,17 @@ export class When extends Phase {
     });
   }
 
+  /** runs `argocd <args>` with run options (stdin, env, timeout, a stderr listener) */
+  argocdWith(options: RunOptions, ...args: string[]): this {
+    return this.add(async () => {
+      this.s.last = await this.s.fx.run(args, options);
+    });
+  }
+
   /** runs `argocd <args>` with extra environment variables */
   argocdWithEnv(env: Readonly<Record<string, string>>, ...args: string[]): this {
     return this.add(async () => {
       this.s.last = await this.s.fx.run(args, { env });
-    });
-  }
-
-  /** runs `argocd <args>` with run options (stdin, env, timeout, a stderr watcher) */
-  argocdWith(options: RunOptions, ...args: string[]): this {
-    return this.add(async () => {
-      this.s.last = await this.s.fx.run(args, options);
     });
   }
 

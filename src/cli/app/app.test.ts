@@ -3,7 +3,15 @@ import { describe, it } from 'node:test';
 import type { Application } from '../../apis/index.js';
 import type { ResourceDiff } from '../../client/index.js';
 import { diffItemsFromManaged, diffItemsFromManifests, projectOnto, renderDiffs } from './diff.js';
-import { formatAppList, formatAppSummary, formatHistory, formatTree } from './format.js';
+import { StreamingTable } from '../output/table.js';
+import {
+  formatAppList,
+  formatAppSummary,
+  formatHistory,
+  formatTree,
+  PROGRESS_HEADERS,
+  progressCells,
+} from './format.js';
 import { applySpecFlags, buildApplication, parseAppName, type AppSpecFlags } from './spec.js';
 import {
   checkReady,
@@ -247,6 +255,33 @@ describe('app wait conditions', () => {
     assert.deepEqual(
       t.changed(changed).map((r) => `${r.name}:${r.status}`),
       ['cfg:Synced'],
+    );
+  });
+  it('prints live progress as one aligned table across events (header once)', () => {
+    const t = new ProgressTracker();
+    const table = new StreamingTable(PROGRESS_HEADERS);
+    const first = table.rows(
+      progressCells(t.changed(synced), new Date('2026-01-02T03:04:05.678Z')),
+    );
+    assert.deepEqual(first.split('\n'), [
+      'TIMESTAMP             GROUP  KIND        NAMESPACE  NAME  STATUS     HEALTH   HOOK  MESSAGE',
+      '2026-01-02T03:04:05Z  apps   Deployment  web        ui    Synced     Healthy',
+      '2026-01-02T03:04:05Z         ConfigMap   web        cfg   OutOfSync',
+      '',
+    ]);
+    const later = app(
+      {},
+      {
+        ...synced.status,
+        resources: [
+          synced.status!.resources![0]!,
+          { ...synced.status!.resources![1]!, status: 'Synced' },
+        ],
+      },
+    );
+    assert.equal(
+      table.rows(progressCells(t.changed(later), new Date('2026-01-02T03:04:06Z'))),
+      '2026-01-02T03:04:06Z         ConfigMap   web        cfg   Synced\n',
     );
   });
 });

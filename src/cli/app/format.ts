@@ -130,29 +130,33 @@ export function formatResources(app: Application, wide = false): string {
   );
 }
 
-/** Progress lines: one row per changed resource, with a timestamp (printed as they happen). */
-export function formatProgressRows(
-  rows: readonly ProgressRow[],
-  now: Date,
-  header: boolean,
-): string {
+/** Columns of the live progress of `app sync` / `app wait`. */
+export const PROGRESS_HEADERS = [
+  'TIMESTAMP',
+  'GROUP',
+  'KIND',
+  'NAMESPACE',
+  'NAME',
+  'STATUS',
+  'HEALTH',
+  'HOOK',
+  'MESSAGE',
+];
+
+/** Progress cells: one row per changed resource, with a timestamp (printed as they happen). */
+export function progressCells(rows: readonly ProgressRow[], now: Date): Cell[][] {
   const ts = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return formatTable(
-    header
-      ? ['TIMESTAMP', 'GROUP', 'KIND', 'NAMESPACE', 'NAME', 'STATUS', 'HEALTH', 'HOOK', 'MESSAGE']
-      : undefined,
-    rows.map((r) => [
-      ts,
-      r.group,
-      r.kind,
-      r.namespace,
-      r.name,
-      r.status,
-      r.health,
-      r.hook,
-      r.message,
-    ]),
-  );
+  return rows.map((r) => [
+    ts,
+    r.group,
+    r.kind,
+    r.namespace,
+    r.name,
+    r.status,
+    r.health,
+    r.hook,
+    r.message,
+  ]);
 }
 
 /** The `app list` table; `wide` adds the source columns. */

@@ -22,7 +22,8 @@ import {
   formatConditions,
   formatHistory,
   formatOperation,
-  formatProgressRows,
+  PROGRESS_HEADERS,
+  progressCells,
   formatResources,
   formatTree,
   qualifiedName,
@@ -50,6 +51,7 @@ import { confirm } from '../io.js';
 import { readManifestDir, readManifestFile } from '../manifests.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/format.js';
 import { toDiffYaml } from '../output/diff.js';
+import { StreamingTable } from '../output/table.js';
 
 function ref(name: string | undefined, opts: Opts): AppRef {
   if (name === undefined || name === '') throw usageError('an application name is required');
@@ -96,14 +98,11 @@ async function waitForApp(
       : undefined;
   const aborted = (): boolean => ac.signal.aborted;
   const tracker = new ProgressTracker();
-  let header = true;
+  const table = new StreamingTable(PROGRESS_HEADERS);
   const report = (a: Application): boolean => {
     if (options.progress) {
       const rows = tracker.changed(a);
-      if (rows.length > 0) {
-        ctx.out(formatProgressRows(rows, ctx.io.now(), header));
-        header = false;
-      }
+      if (rows.length > 0) ctx.out(table.rows(progressCells(rows, ctx.io.now())));
     }
     return checkReady(a, options.selection, options.selectors).ready;
   };

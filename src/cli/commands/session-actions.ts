@@ -225,7 +225,11 @@ export async function logout(ctx: CommandContext, args: readonly string[]): Prom
         tokenSource: 'config',
         context: resolved,
       };
-      await ctx.newClient(conn).deleteSession();
+      const client = ctx.newClient(conn);
+      // an SSO token (issued by the identity provider) is revoked by the server's SSO logout
+      const iss = readUnverifiedClaims(token)?.iss;
+      if (iss !== undefined && iss !== 'argocd') await client.endSsoSession();
+      else await client.deleteSession();
     } catch (err) {
       ctx.log.warn(
         `could not end the session on the server (${errorMessage(err)}); forgetting the token locally`,

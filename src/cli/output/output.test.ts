@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diffLines, sortKeys, toDiffYaml, unifiedDiff } from './diff.js';
 import { parseOutputFormat, toJson } from './format.js';
-import { formatFields, formatTable } from './table.js';
+import { formatFields, formatTable, StreamingTable } from './table.js';
 
 /** Applies a unified diff to `text` (a small `patch`), to prove the hunks are right. */
 function applyPatch(text: string, patch: string): string {
@@ -56,6 +56,28 @@ describe('formatTable', () => {
       ]),
       'Name:          x\nHealth Status: Healthy\n',
     );
+  });
+});
+
+describe('StreamingTable', () => {
+  it('prints the header once and pads later batches to the widths seen so far', () => {
+    const t = new StreamingTable(['group', 'kind', 'message']);
+    assert.equal(
+      t.rows([['', 'ConfigMap', 'a']]),
+      'GROUP  KIND       MESSAGE\n       ConfigMap  a\n',
+    );
+    assert.equal(t.rows([['', 'Pod', 'b']]), '       Pod        b\n');
+  });
+  it('widens a column when a later cell is wider, and keeps the wider width after that', () => {
+    const t = new StreamingTable(['group', 'kind', 'message']);
+    t.rows([['', 'Pod', 'a']]);
+    assert.equal(t.rows([['apps.example', 'Pod', 'c']]), 'apps.example  Pod   c\n');
+    assert.equal(t.rows([['', 'Pod', 'd\ne']]), '              Pod   d e\n');
+  });
+  it('prints only the header for an empty first batch, and nothing after that', () => {
+    const t = new StreamingTable(['kind']);
+    assert.equal(t.rows([]), 'KIND\n');
+    assert.equal(t.rows([]), '');
   });
 });
 

@@ -51,3 +51,48 @@ export function formatFields(fields: readonly (readonly [string, Cell])[]): stri
     .join('\n')
     .concat(fields.length > 0 ? '\n' : '');
 }
+
+/**
+ * A table printed in batches as events arrive (live progress of `app sync` / `app wait`): the header
+ * is printed once, and column widths are remembered across batches and only grow, so a later batch
+ * lines up with the earlier ones unless one of its cells is wider than anything seen before (lines
+ * already printed cannot be re-padded). The first batch usually lists every resource, which fixes
+ * the widths for the rest of the run.
+ * @example
+ * const t = new StreamingTable(['KIND', 'NAME']);
+ * t.rows([['ConfigMap', 'a']]); // 'KIND       NAME\nConfigMap  a\n'
+ * t.rows([['Pod', 'b']]); //       'Pod        b\n'
+ */
+export class StreamingTable {
+  readonly #headers: readonly string[];
+  readonly #widths: number[];
+  #headerDone = false;
+
+  constructor(headers: readonly string[]) {
+    this.#headers = headers.map((h) => h.toUpperCase());
+    this.#widths = this.#headers.map(width);
+  }
+
+  /** The text for these rows (the header line first, the first time). */
+  rows(rows: readonly (readonly Cell[])[]): string {
+    const all = rows.map((r) => r.map(text));
+    for (const r of all)
+      r.forEach((c, i) => {
+        this.#widths[i] = Math.max(this.#widths[i] ?? 0, width(c));
+      });
+    const line = (r: readonly string[]): string =>
+      r
+        .map((c, i) =>
+          i < r.length - 1 ? c + ' '.repeat((this.#widths[i] ?? 0) - width(c) + 2) : c,
+        )
+        .join('')
+        .trimEnd();
+    let out = '';
+    if (!this.#headerDone) {
+      out += `${line(this.#headers)}\n`;
+      this.#headerDone = true;
+    }
+    for (const r of all) out += `${line(r)}\n`;
+    return out;
+  }
+}

@@ -12,6 +12,9 @@
  * | `PUT /api/v1/clusters/{id.value}?updatedFields=` | `update` on the stored AND the new object (CVE-2023-23947) |
  * | `DELETE /api/v1/clusters/{id.value}` | `delete` |
  * | `POST .../invalidate-cache`, `POST .../rotate-auth` | `update`; answered "not supported" (501) |
+ *
+ * The same handlers serve `cluster.ClusterService` List and Get over gRPC, gRPC-Web and Connect,
+ * with the sanitised Cluster as a google.protobuf.Struct.
  */
 import {
   IN_CLUSTER_SERVER,
@@ -28,11 +31,13 @@ import {
 } from '../../kube/index.js';
 import { errorMessage, isRecord } from '../../lib/index.js';
 import { permissionDeniedMessage, RbacDeniedError } from '../../rbac/index.js';
+import { rpcQuery, toListFields, toStruct, unary } from '../connect.js';
 import type { RequestContext } from '../context.js';
 import { ApiError } from '../errors.js';
-import { paginate } from '../pagination.js';
+import { ClusterService } from '../gen/argocd/server/cluster/cluster_pb.js';
+import { paginate, type Page } from '../pagination.js';
 import { redactText, sanitizeClusterForApi } from '../redact.js';
-import type { ApiService, ServiceDeps } from '../service.js';
+import { QueryParams, type ApiService, type ServiceDeps } from '../service.js';
 import {
   clusterFromSecret,
   clusterRbacObject,
@@ -166,6 +171,59 @@ async function writeCluster(
   }
 }
 
+/** The clusters the caller may get, one page (shared by REST and gRPC). */
+export function listClustersOf(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  query: QueryParams,
+): Page<ApiCluster> {
+  if (query.get('selector') !== undefined)
+    throw new ApiError(
+      'ERR_API_INVALID_ARGUMENT',
+      'failed to list clusters: label selectors are not supported; filter by server or name',
+    );
+  const server =
+    query.get('server') ?? (query.get('id.type') !== 'name' ? query.get('id.value') : undefined);
+  const name =
+    query.get('name') ?? (query.get('id.type') === 'name' ? query.get('id.value') : undefined);
+  const items = listClusters(deps.store)
+    .map((c) => c.cluster)
+    .filter(
+      (c) =>
+        (server === undefined || c.server === server.replace(/\/+$/, '')) &&
+        (name === undefined || c.name === name),
+    )
+    .filter((c) => ctx.can('clusters', 'get', clusterRbacObject(c)))
+    .map(sanitizeClusterForApi);
+  return paginate(items, (c) => (typeof c.server === 'string' ? c.server : ''), query);
+}
+
+/** One cluster, sanitised (shared by REST and gRPC). */
+export function getCluster(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  id: string,
+  idType: 'url' | 'name',
+): ApiCluster {
+  return sanitizeClusterForApi(authorizedCluster(ctx, deps, id, idType, 'get').cluster);
+}
+
+/** Argo CD's ClusterQuery for one cluster: `id` when set, else `server`, else `name`. */
+function clusterIdOfQuery(q: {
+  readonly server: string;
+  readonly name: string;
+  readonly id?: { readonly type: string; readonly value: string } | undefined;
+}): { id: string; idType: 'url' | 'name' } {
+  if (q.id && q.id.value !== '')
+    return { id: q.id.value, idType: idTypeOf(q.id.type || undefined) };
+  if (q.server !== '') return { id: q.server, idType: 'url' };
+  if (q.name !== '') return { id: q.name, idType: 'name' };
+  throw new ApiError(
+    'ERR_API_INVALID_ARGUMENT',
+    'failed to get cluster: name the cluster by id, server or name',
+  );
+}
+
 export const clustersService: ApiService = {
   name: 'clusters',
   register(routes, deps) {
@@ -173,24 +231,7 @@ export const clustersService: ApiService = {
       method: 'GET',
       path: '/api/v1/clusters',
       sensitive: true,
-      handler: (ctx, req) => {
-        const server =
-          req.query.get('server') ??
-          (req.query.get('id.type') !== 'name' ? req.query.get('id.value') : undefined);
-        const name =
-          req.query.get('name') ??
-          (req.query.get('id.type') === 'name' ? req.query.get('id.value') : undefined);
-        const items = listClusters(deps.store)
-          .map((c) => c.cluster)
-          .filter(
-            (c) =>
-              (server === undefined || c.server === server.replace(/\/+$/, '')) &&
-              (name === undefined || c.name === name),
-          )
-          .filter((c) => ctx.can('clusters', 'get', clusterRbacObject(c)))
-          .map(sanitizeClusterForApi);
-        return paginate(items, (c) => (typeof c.server === 'string' ? c.server : ''), req.query);
-      },
+      handler: (ctx, req) => listClustersOf(deps, ctx, req.query),
     });
 
     routes.route({
@@ -271,16 +312,8 @@ export const clustersService: ApiService = {
       method: 'GET',
       path: '/api/v1/clusters/:id',
       sensitive: true,
-      handler: (ctx, req) => {
-        const found = authorizedCluster(
-          ctx,
-          deps,
-          req.params.id ?? '',
-          idTypeOf(req.query.get('id.type')),
-          'get',
-        );
-        return sanitizeClusterForApi(found.cluster);
-      },
+      handler: (ctx, req) =>
+        getCluster(deps, ctx, req.params.id ?? '', idTypeOf(req.query.get('id.type'))),
     });
 
     routes.route({
@@ -410,6 +443,32 @@ export const clustersService: ApiService = {
         );
         return {};
       },
+    });
+
+    routes.rpc(ClusterService, {
+      list: unary(deps, (ctx, req) =>
+        toListFields(
+          listClustersOf(
+            deps,
+            ctx,
+            new QueryParams(
+              rpcQuery({
+                server: req.server,
+                name: req.name,
+                'id.type': req.id?.type,
+                'id.value': req.id?.value,
+                selector: req.selector,
+                limit: req.limit,
+                continue: req.continue,
+              }),
+            ),
+          ),
+        ),
+      ),
+      get: unary(deps, (ctx, req) => {
+        const { id, idType } = clusterIdOfQuery(req);
+        return toStruct(getCluster(deps, ctx, id, idType));
+      }),
     });
 
     for (const action of ['invalidate-cache', 'rotate-auth'] as const) {

@@ -17,6 +17,9 @@
  * | `DELETE /api/v1/projects/{p}/roles/{r}/token/{iat}?id=<jti>` | `update` |
  *
  * Changes are audited (Kubernetes Events `ResourceCreated|Updated|Deleted` with the actor).
+ *
+ * The same handlers serve `project.ProjectService` (List, Get, Create, Update, Delete, CreateToken,
+ * DeleteToken) over gRPC, gRPC-Web and Connect, with the AppProject as a google.protobuf.Struct.
  */
 import { Type } from 'typebox';
 import { parse as parseYaml } from 'yaml';
@@ -33,12 +36,15 @@ import { EventReasons, isAlreadyExists, isConflict, isNotFound } from '../../kub
 import { isRecord } from '../../lib/index.js';
 import { int64 } from '../account/routes.js';
 import { clusterFromSecret } from '../clusters/store.js';
+import { int64Field, rpcQuery, toListFields, toStruct, unary } from '../connect.js';
+import type { RequestContext } from '../context.js';
 import { ApiError } from '../errors.js';
+import { ProjectService } from '../gen/argocd/server/project/project_pb.js';
 import { matchesLabelSelector } from '../label-selector.js';
-import { paginate } from '../pagination.js';
+import { paginate, type Page } from '../pagination.js';
 import { sanitizeClusterForApi, sanitizeRepositoryForApi } from '../redact.js';
 import { repositoryFromSecret } from '../repositories/store.js';
-import type { ApiService, ServiceDeps } from '../service.js';
+import { QueryParams, type ApiService, type ServiceDeps } from '../service.js';
 import { projectForCreate, projectForUpdate, sameSpec, validateProject } from './validate.js';
 
 const CreateSchema = Type.Object({
@@ -215,6 +221,223 @@ export function detailedProject(deps: ServiceDeps, name: string): Record<string,
   };
 }
 
+/** The projects the caller may get, one page (shared by REST and gRPC). */
+export function listProjects(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  query: QueryParams,
+): Page<StoredProject> {
+  const only = query.get('name');
+  const items = deps.store
+    .projects()
+    .filter(
+      (p) =>
+        (only === undefined || p.metadata.name === only) &&
+        ctx.can('projects', 'get', p.metadata.name ?? ''),
+    )
+    .map(asStored);
+  return paginate(items, (p) => p.metadata.name ?? '', query);
+}
+
+/** One project (shared by REST and gRPC). */
+export function getProject(deps: ServiceDeps, ctx: RequestContext, name: string): StoredProject {
+  ctx.enforce('projects', 'get', name);
+  return asStored(projectOr404(deps, name));
+}
+
+/** Creates a project, or replaces it with `upsert` (shared by REST and gRPC). */
+export async function createProject(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  body: unknown,
+): Promise<StoredProject> {
+  const ns = deps.namespace;
+  const q = validate(CreateSchema, body ?? {}, 'project create request');
+  const project = validateProject(q.project);
+  const name = project.metadata.name ?? '';
+  ctx.enforce('projects', 'create', name);
+  try {
+    const created = await deps.kube.create<StoredProject>(
+      deps.store.ref('appprojects'),
+      projectForCreate(project, ns),
+    );
+    deps.store.projectCache.observe(created);
+    deps.audit.record(ctx, {
+      involvedObject: involved(created, ns),
+      reason: EventReasons.ResourceCreated,
+      action: `created project ${name}`,
+    });
+    return created;
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  const existing = projectOr404(deps, name);
+  if (sameSpec(existing, project)) return asStored(existing);
+  if (q.upsert !== true)
+    throw new ApiError(
+      'ERR_API_INVALID_ARGUMENT',
+      `failed to create project: project "${name}" already exists with a different spec; use upsert to replace it`,
+    );
+  ctx.enforce('projects', 'update', name);
+  const updated = await modifyProject(deps, name, (current) =>
+    projectForUpdate(
+      {
+        ...project,
+        metadata: {
+          ...project.metadata,
+          resourceVersion: current.metadata.resourceVersion ?? '',
+        },
+      },
+      current,
+    ),
+  );
+  deps.audit.record(ctx, {
+    involvedObject: involved(updated, ns),
+    reason: EventReasons.ResourceUpdated,
+    action: `updated project ${name}`,
+  });
+  return asStored(updated);
+}
+
+/**
+ * Replaces a project's spec (shared by REST and gRPC); `name` is the path's name (REST) or
+ * undefined (gRPC: the body's `metadata.name`).
+ */
+export async function updateProject(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  name: string | undefined,
+  body: unknown,
+): Promise<StoredProject> {
+  const q = validate(UpdateSchema, body ?? {}, 'project update request');
+  const project = validateProject(q.project);
+  const target = name ?? project.metadata.name ?? '';
+  if (project.metadata.name !== target)
+    throw new ApiError(
+      'ERR_API_INVALID_ARGUMENT',
+      `failed to update project: the body names project "${project.metadata.name ?? ''}", the path "${target}"`,
+    );
+  ctx.enforce('projects', 'update', target);
+  const given = project.metadata.resourceVersion;
+  const updated = await modifyProject(deps, target, (current) => {
+    if (given !== undefined && given !== '' && given !== current.metadata.resourceVersion)
+      throw new ApiError(
+        'ERR_API_CONFLICT',
+        `failed to update project: project "${target}" was changed meanwhile (resourceVersion ${given} is not current); read it again and retry`,
+      );
+    return projectForUpdate(
+      {
+        ...project,
+        metadata: {
+          ...project.metadata,
+          resourceVersion: current.metadata.resourceVersion ?? '',
+        },
+      },
+      current,
+    );
+  });
+  deps.audit.record(ctx, {
+    involvedObject: involved(updated, deps.namespace),
+    reason: EventReasons.ResourceUpdated,
+    action: `updated project ${target}`,
+  });
+  return asStored(updated);
+}
+
+/** Deletes a project (shared by REST and gRPC). */
+export async function deleteProject(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  name: string,
+): Promise<void> {
+  ctx.enforce('projects', 'delete', name);
+  if (name === DEFAULT_PROJECT)
+    throw new ApiError(
+      'ERR_API_INVALID_ARGUMENT',
+      `failed to delete project: name "${DEFAULT_PROJECT}" is reserved and cannot be deleted`,
+    );
+  const project = projectOr404(deps, name);
+  const apps = await applicationsUsing(deps, name);
+  if (apps.length > 0)
+    throw new ApiError(
+      'ERR_API_FAILED_PRECONDITION',
+      `failed to delete project: project "${name}" is referenced by ${apps.length} application(s); delete or move them first`,
+    );
+  try {
+    await deps.kube.delete({ ...deps.store.ref('appprojects', name), name });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  deps.store.projectCache.observeDeleted(name);
+  deps.audit.record(ctx, {
+    involvedObject: involved(project, deps.namespace),
+    reason: EventReasons.ResourceDeleted,
+    action: `deleted project ${name}`,
+  });
+}
+
+/** Issues a project role token (shared by REST and gRPC). */
+export async function createProjectToken(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  name: string,
+  role: string,
+  body: unknown,
+): Promise<{ token: string }> {
+  const q = validate(TokenSchema, body ?? {}, 'project token request');
+  ctx.enforce('projects', 'update', name);
+  projectOr404(deps, name);
+  const expiresIn = int64(q.expiresIn, 'expiresIn');
+  if (expiresIn !== undefined && expiresIn < 0)
+    throw new ApiError(
+      'ERR_API_INVALID_ARGUMENT',
+      'failed to create project token: expiresIn must not be negative',
+    );
+  const issued = await deps.sessions.issueProjectToken(name, role, {
+    ...(expiresIn !== undefined ? { expiresInMs: expiresIn * 1000 } : {}),
+    ...(q.id !== undefined && q.id !== '' ? { id: q.id } : {}),
+  });
+  const updated = await modifyProject(deps, name, (current) =>
+    withProjectRoleToken(current, role, issued.record),
+  );
+  deps.audit.record(ctx, {
+    involvedObject: involved(updated, deps.namespace),
+    reason: EventReasons.ResourceUpdated,
+    action: `created a token for role ${role} of project ${name}`,
+  });
+  return { token: issued.token };
+}
+
+/** Revokes a project role token by `iat` and/or `id` (shared by REST and gRPC). */
+export async function deleteProjectToken(
+  deps: ServiceDeps,
+  ctx: RequestContext,
+  name: string,
+  role: string,
+  which: { readonly iat?: number | undefined; readonly id?: string | undefined },
+): Promise<void> {
+  ctx.enforce('projects', 'update', name);
+  projectOr404(deps, name);
+  const { iat, id } = which;
+  const updated = await modifyProject(deps, name, (current) => {
+    const r = withoutProjectRoleToken(current, role, {
+      ...(id !== undefined ? { id } : {}),
+      ...(iat !== undefined ? { iat } : {}),
+    });
+    if (!r.removed)
+      throw new ApiError(
+        'ERR_API_NOT_FOUND',
+        `failed to delete project token: role "${role}" of project "${name}" has no such token`,
+      );
+    return r.project;
+  });
+  deps.audit.record(ctx, {
+    involvedObject: involved(updated, deps.namespace),
+    reason: EventReasons.ResourceUpdated,
+    action: `deleted a token of role ${role} of project ${name}`,
+  });
+}
+
 export const projectsService: ApiService = {
   name: 'projects',
   register(routes, deps) {
@@ -223,80 +446,19 @@ export const projectsService: ApiService = {
     routes.route({
       method: 'GET',
       path: '/api/v1/projects',
-      handler: (ctx, req) => {
-        const only = req.query.get('name');
-        const items = deps.store
-          .projects()
-          .filter(
-            (p) =>
-              (only === undefined || p.metadata.name === only) &&
-              ctx.can('projects', 'get', p.metadata.name ?? ''),
-          )
-          .map(asStored);
-        return paginate(items, (p) => p.metadata.name ?? '', req.query);
-      },
+      handler: (ctx, req) => listProjects(deps, ctx, req.query),
     });
 
     routes.route({
       method: 'POST',
       path: '/api/v1/projects',
-      handler: async (ctx, req) => {
-        const q = validate(CreateSchema, req.body ?? {}, 'project create request');
-        const project = validateProject(q.project);
-        const name = project.metadata.name ?? '';
-        ctx.enforce('projects', 'create', name);
-        try {
-          const created = await deps.kube.create<StoredProject>(
-            deps.store.ref('appprojects'),
-            projectForCreate(project, ns),
-          );
-          deps.store.projectCache.observe(created);
-          deps.audit.record(ctx, {
-            involvedObject: involved(created, ns),
-            reason: EventReasons.ResourceCreated,
-            action: `created project ${name}`,
-          });
-          return created;
-        } catch (err) {
-          if (!isAlreadyExists(err)) throw err;
-        }
-        const existing = projectOr404(deps, name);
-        if (sameSpec(existing, project)) return asStored(existing);
-        if (q.upsert !== true)
-          throw new ApiError(
-            'ERR_API_INVALID_ARGUMENT',
-            `failed to create project: project "${name}" already exists with a different spec; use upsert to replace it`,
-          );
-        ctx.enforce('projects', 'update', name);
-        const updated = await modifyProject(deps, name, (current) =>
-          projectForUpdate(
-            {
-              ...project,
-              metadata: {
-                ...project.metadata,
-                resourceVersion: current.metadata.resourceVersion ?? '',
-              },
-            },
-            current,
-          ),
-        );
-        deps.audit.record(ctx, {
-          involvedObject: involved(updated, ns),
-          reason: EventReasons.ResourceUpdated,
-          action: `updated project ${name}`,
-        });
-        return asStored(updated);
-      },
+      handler: (ctx, req) => createProject(deps, ctx, req.body),
     });
 
     routes.route({
       method: 'GET',
       path: '/api/v1/projects/:name',
-      handler: (ctx, req) => {
-        const name = req.params.name ?? '';
-        ctx.enforce('projects', 'get', name);
-        return asStored(projectOr404(deps, name));
-      },
+      handler: (ctx, req) => getProject(deps, ctx, req.params.name ?? ''),
     });
 
     routes.route({
@@ -366,72 +528,14 @@ export const projectsService: ApiService = {
     routes.route({
       method: 'PUT',
       path: '/api/v1/projects/:name',
-      handler: async (ctx, req) => {
-        const name = req.params.name ?? '';
-        const q = validate(UpdateSchema, req.body ?? {}, 'project update request');
-        const project = validateProject(q.project);
-        if (project.metadata.name !== name)
-          throw new ApiError(
-            'ERR_API_INVALID_ARGUMENT',
-            `failed to update project: the body names project "${project.metadata.name ?? ''}", the path "${name}"`,
-          );
-        ctx.enforce('projects', 'update', name);
-        const given = project.metadata.resourceVersion;
-        const updated = await modifyProject(deps, name, (current) => {
-          if (given !== undefined && given !== '' && given !== current.metadata.resourceVersion)
-            throw new ApiError(
-              'ERR_API_CONFLICT',
-              `failed to update project: project "${name}" was changed meanwhile (resourceVersion ${given} is not current); read it again and retry`,
-            );
-          return projectForUpdate(
-            {
-              ...project,
-              metadata: {
-                ...project.metadata,
-                resourceVersion: current.metadata.resourceVersion ?? '',
-              },
-            },
-            current,
-          );
-        });
-        deps.audit.record(ctx, {
-          involvedObject: involved(updated, ns),
-          reason: EventReasons.ResourceUpdated,
-          action: `updated project ${name}`,
-        });
-        return asStored(updated);
-      },
+      handler: (ctx, req) => updateProject(deps, ctx, req.params.name ?? '', req.body),
     });
 
     routes.route({
       method: 'DELETE',
       path: '/api/v1/projects/:name',
       handler: async (ctx, req) => {
-        const name = req.params.name ?? '';
-        ctx.enforce('projects', 'delete', name);
-        if (name === DEFAULT_PROJECT)
-          throw new ApiError(
-            'ERR_API_INVALID_ARGUMENT',
-            `failed to delete project: name "${DEFAULT_PROJECT}" is reserved and cannot be deleted`,
-          );
-        const project = projectOr404(deps, name);
-        const apps = await applicationsUsing(deps, name);
-        if (apps.length > 0)
-          throw new ApiError(
-            'ERR_API_FAILED_PRECONDITION',
-            `failed to delete project: project "${name}" is referenced by ${apps.length} application(s); delete or move them first`,
-          );
-        try {
-          await deps.kube.delete({ ...deps.store.ref('appprojects', name), name });
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
-        deps.store.projectCache.observeDeleted(name);
-        deps.audit.record(ctx, {
-          involvedObject: involved(project, ns),
-          reason: EventReasons.ResourceDeleted,
-          action: `deleted project ${name}`,
-        });
+        await deleteProject(deps, ctx, req.params.name ?? '');
         return {};
       },
     });
@@ -440,63 +544,57 @@ export const projectsService: ApiService = {
       method: 'POST',
       path: '/api/v1/projects/:project/roles/:role/token',
       sensitive: true,
-      handler: async (ctx, req) => {
-        const name = req.params.project ?? '';
-        const role = req.params.role ?? '';
-        const q = validate(TokenSchema, req.body ?? {}, 'project token request');
-        ctx.enforce('projects', 'update', name);
-        projectOr404(deps, name);
-        const expiresIn = int64(q.expiresIn, 'expiresIn');
-        if (expiresIn !== undefined && expiresIn < 0)
-          throw new ApiError(
-            'ERR_API_INVALID_ARGUMENT',
-            'failed to create project token: expiresIn must not be negative',
-          );
-        const issued = await deps.sessions.issueProjectToken(name, role, {
-          ...(expiresIn !== undefined ? { expiresInMs: expiresIn * 1000 } : {}),
-          ...(q.id !== undefined && q.id !== '' ? { id: q.id } : {}),
-        });
-        const updated = await modifyProject(deps, name, (current) =>
-          withProjectRoleToken(current, role, issued.record),
-        );
-        deps.audit.record(ctx, {
-          involvedObject: involved(updated, ns),
-          reason: EventReasons.ResourceUpdated,
-          action: `created a token for role ${role} of project ${name}`,
-        });
-        return { token: issued.token };
-      },
+      handler: (ctx, req) =>
+        createProjectToken(deps, ctx, req.params.project ?? '', req.params.role ?? '', req.body),
     });
 
     routes.route({
       method: 'DELETE',
       path: '/api/v1/projects/:project/roles/:role/token/:iat',
       handler: async (ctx, req) => {
-        const name = req.params.project ?? '';
-        const role = req.params.role ?? '';
-        ctx.enforce('projects', 'update', name);
-        projectOr404(deps, name);
-        const iat = int64(req.params.iat, 'iat');
-        const id = req.query.get('id');
-        const updated = await modifyProject(deps, name, (current) => {
-          const r = withoutProjectRoleToken(current, role, {
-            ...(id !== undefined ? { id } : {}),
-            ...(iat !== undefined ? { iat } : {}),
-          });
-          if (!r.removed)
-            throw new ApiError(
-              'ERR_API_NOT_FOUND',
-              `failed to delete project token: role "${role}" of project "${name}" has no such token`,
-            );
-          return r.project;
-        });
-        deps.audit.record(ctx, {
-          involvedObject: involved(updated, ns),
-          reason: EventReasons.ResourceUpdated,
-          action: `deleted a token of role ${role} of project ${name}`,
+        await deleteProjectToken(deps, ctx, req.params.project ?? '', req.params.role ?? '', {
+          iat: int64(req.params.iat, 'iat'),
+          id: req.query.get('id'),
         });
         return {};
       },
+    });
+
+    routes.rpc(ProjectService, {
+      createToken: unary(deps, (ctx, req) =>
+        createProjectToken(deps, ctx, req.project, req.role, {
+          expiresIn: int64Field(req.expiresIn, 'expiresIn'),
+          id: req.id,
+          description: req.description,
+        }),
+      ),
+      deleteToken: unary(deps, async (ctx, req) => {
+        await deleteProjectToken(deps, ctx, req.project, req.role, {
+          iat: req.iat !== 0n ? int64Field(req.iat, 'iat') : undefined,
+          id: req.id !== '' ? req.id : undefined,
+        });
+        return {};
+      }),
+      create: unary(deps, async (ctx, req) =>
+        toStruct(await createProject(deps, ctx, { project: req.project, upsert: req.upsert })),
+      ),
+      list: unary(deps, (ctx, req) =>
+        toListFields(
+          listProjects(
+            deps,
+            ctx,
+            new QueryParams(rpcQuery({ name: req.name, limit: req.limit, continue: req.continue })),
+          ),
+        ),
+      ),
+      get: unary(deps, (ctx, req) => toStruct(getProject(deps, ctx, req.name))),
+      update: unary(deps, async (ctx, req) =>
+        toStruct(await updateProject(deps, ctx, undefined, { project: req.project })),
+      ),
+      delete: unary(deps, async (ctx, req) => {
+        await deleteProject(deps, ctx, req.name);
+        return {};
+      }),
     });
   },
 };

@@ -16,16 +16,23 @@
  * | `GET/POST /api/v1/repocreds`, `PUT /api/v1/repocreds/{creds.url}`, `DELETE /api/v1/repocreds/{url}` | `get` / `create` / `update` / `delete` on the URL |
  *
  * The repository URL in the path is URL-escaped (`https%3A%2F%2Fgit.example%2Fx.git`).
+ *
+ * The same handlers serve `repository.RepositoryService` (List/ListRepositories, Get,
+ * Create/CreateRepository, Delete/DeleteRepository) over gRPC, gRPC-Web and Connect, with the
+ * sanitised Repository as a google.protobuf.Struct.
  */
 import type { Secret } from '../../apis/index.js';
 import { EventReasons, isAlreadyExists, isConflict, isNotFound } from '../../kube/index.js';
 import { errorMessage, isRecord } from '../../lib/index.js';
 import { RepoServerClientError, type RepositoryInit } from '../../reposerver/client.js';
+import type { ServiceImpl } from '@connectrpc/connect';
+import { rpcQuery, toListFields, toStruct, unary } from '../connect.js';
 import type { RequestContext } from '../context.js';
 import { ApiError } from '../errors.js';
-import { paginate } from '../pagination.js';
+import { RepositoryService } from '../gen/argocd/server/repository/repository_pb.js';
+import { paginate, type ListMeta } from '../pagination.js';
 import { redactText, sanitizeRepoCredsForApi, sanitizeRepositoryForApi } from '../redact.js';
-import type { ApiService, ServiceDeps } from '../service.js';
+import { QueryParams, type ApiService, type ServiceDeps } from '../service.js';
 import {
   REPO_CREDENTIAL_KEYS,
   checkRepoUrl,
@@ -46,6 +53,8 @@ import {
 } from './store.js';
 
 const STATE_TTL_MS = 60_000;
+
+type RepoRpc = ServiceImpl<typeof RepositoryService>;
 const MAX_ATTEMPTS = 5;
 
 interface ConnectionState {
@@ -198,125 +207,187 @@ export const repositoriesService: ApiService = {
       return out;
     };
 
+    /** The repositories the caller may get, one page (REST and gRPC). */
+    const listRepositories = async (
+      ctx: RequestContext,
+      query: QueryParams,
+    ): Promise<{ metadata: ListMeta; items: Record<string, unknown>[] }> => {
+      const only = query.get('repo');
+      const force = query.bool('forceRefresh') === true;
+      const visible = deps.store
+        .secretsOfType('repository')
+        .map((secret) => ({ secret, repo: repositoryFromSecret(secret) }))
+        .filter(
+          ({ repo }) =>
+            (only === undefined || urlOf(repo) === only) &&
+            ctx.can('repositories', 'get', repoRbacObject(urlOf(repo), projectOf(repo))),
+        );
+      const page = paginate(
+        visible,
+        ({ repo }) => `${urlOf(repo)}\u0000${projectOf(repo) ?? ''}`,
+        query,
+      );
+      const items = await Promise.all(
+        page.items.map(async ({ repo, secret }) =>
+          force
+            ? view(repo, secret, true)
+            : {
+                ...sanitizeRepositoryForApi(withInheritedCredentials(deps.store, repo)),
+                connectionState: states.get(stateKey(secret, urlOf(repo)))?.state ?? {
+                  status: 'Unknown',
+                  message: '',
+                  attemptedAt: '',
+                },
+              },
+        ),
+      );
+      return { metadata: page.metadata, items };
+    };
+
+    /** One repository (REST and gRPC). */
+    const getRepository = (
+      ctx: RequestContext,
+      url: string,
+      project: string | undefined,
+      force: boolean,
+    ): Promise<Record<string, unknown>> => {
+      const secret = findRepositorySecret(deps.store, url, project);
+      const repo = secret
+        ? repositoryFromSecret(secret)
+        : { repo: url, type: 'git', ...(project ? { project } : {}) };
+      ctx.enforce('repositories', 'get', repoRbacObject(urlOf(repo), projectOf(repo)));
+      return view(repo, secret, force);
+    };
+
+    /** Creates a repository, or a credential template with `credsOnly` (REST and gRPC). */
+    const createRepository = async (
+      ctx: RequestContext,
+      body: unknown,
+      options: { readonly upsert: boolean; readonly credsOnly: boolean },
+    ): Promise<Record<string, unknown>> => {
+      if (options.credsOnly) return createRepoCreds(ctx, deps, body, options.upsert);
+      const { data, url, project } = repositoryToSecretData(body);
+      const object = repoRbacObject(url, project);
+      ctx.enforce('repositories', 'create', object);
+      const existing = findRepositorySecret(deps.store, url, project ?? '');
+      const sameProject =
+        existing && (repositoryFromSecret(existing).project ?? '') === (project ?? '');
+      if (existing && sameProject) {
+        if (sameData(existing, data))
+          return sanitizeRepositoryForApi(repositoryFromSecret(existing));
+        if (!options.upsert)
+          throw new ApiError(
+            'ERR_API_INVALID_ARGUMENT',
+            `failed to create repository: ${redactText(url)} exists with a different spec; use upsert to replace it`,
+          );
+        ctx.enforce('repositories', 'update', object);
+      }
+      const candidate = repositoryFromSecret(
+        credentialSecret('candidate', deps.namespace, 'repository', data),
+      );
+      if (deps.repoServer) {
+        const full = repoServerRepository(deps.store, candidate);
+        await test(full, repositorySecrets(full));
+      }
+      let written: Secret;
+      if (existing && sameProject) {
+        written = await replaceSecretData(deps, existing.metadata.name ?? '', data, []);
+        secretEvent(
+          ctx,
+          deps,
+          written,
+          EventReasons.ResourceUpdated,
+          `updated repository ${redactText(url)}`,
+        );
+      } else {
+        try {
+          written = await deps.kube.create<Secret>(
+            deps.store.ref('secrets'),
+            credentialSecret(repoSecretName(url, project), deps.namespace, 'repository', data),
+          );
+        } catch (err) {
+          if (isAlreadyExists(err))
+            throw new ApiError(
+              'ERR_API_ALREADY_EXISTS',
+              `failed to create repository: ${redactText(url)} already exists`,
+            );
+          throw err;
+        }
+        deps.store.secrets.observe(written);
+        secretEvent(
+          ctx,
+          deps,
+          written,
+          EventReasons.ResourceCreated,
+          `created repository ${redactText(url)}`,
+        );
+      }
+      return sanitizeRepositoryForApi(repositoryFromSecret(written));
+    };
+
+    /** Deletes a repository (REST and gRPC). */
+    const deleteRepository = async (
+      ctx: RequestContext,
+      url: string,
+      project: string | undefined,
+    ): Promise<void> => {
+      const secret = findRepositorySecret(deps.store, url, project);
+      const repo = secret
+        ? repositoryFromSecret(secret)
+        : { repo: url, ...(project ? { project } : {}) };
+      ctx.enforce('repositories', 'delete', repoRbacObject(urlOf(repo), projectOf(repo)));
+      if (!secret)
+        throw new ApiError(
+          'ERR_API_NOT_FOUND',
+          `failed to delete repository: ${redactText(url)} does not exist`,
+        );
+      try {
+        await deps.kube.delete({
+          ...deps.store.ref('secrets', secret.metadata.name ?? ''),
+          name: secret.metadata.name ?? '',
+        });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      deps.store.secrets.observeDeleted(secret.metadata.name ?? '');
+      secretEvent(
+        ctx,
+        deps,
+        secret,
+        EventReasons.ResourceDeleted,
+        `deleted repository ${redactText(url)}`,
+      );
+    };
+
     routes.route({
       method: 'GET',
       path: '/api/v1/repositories',
       sensitive: true,
-      handler: async (ctx, req) => {
-        const only = req.query.get('repo');
-        const force = req.query.bool('forceRefresh') === true;
-        const visible = deps.store
-          .secretsOfType('repository')
-          .map((secret) => ({ secret, repo: repositoryFromSecret(secret) }))
-          .filter(
-            ({ repo }) =>
-              (only === undefined || urlOf(repo) === only) &&
-              ctx.can('repositories', 'get', repoRbacObject(urlOf(repo), projectOf(repo))),
-          );
-        const page = paginate(
-          visible,
-          ({ repo }) => `${urlOf(repo)}\u0000${projectOf(repo) ?? ''}`,
-          req.query,
-        );
-        const items = await Promise.all(
-          page.items.map(async ({ repo, secret }) =>
-            force
-              ? view(repo, secret, true)
-              : {
-                  ...sanitizeRepositoryForApi(withInheritedCredentials(deps.store, repo)),
-                  connectionState: states.get(stateKey(secret, urlOf(repo)))?.state ?? {
-                    status: 'Unknown',
-                    message: '',
-                    attemptedAt: '',
-                  },
-                },
-          ),
-        );
-        return { metadata: page.metadata, items };
-      },
+      handler: (ctx, req) => listRepositories(ctx, req.query),
     });
 
     routes.route({
       method: 'GET',
       path: '/api/v1/repositories/:repo',
       sensitive: true,
-      handler: async (ctx, req) => {
-        const url = req.params.repo ?? '';
-        const project = req.query.get('appProject');
-        const secret = findRepositorySecret(deps.store, url, project);
-        const repo = secret
-          ? repositoryFromSecret(secret)
-          : { repo: url, type: 'git', ...(project ? { project } : {}) };
-        ctx.enforce('repositories', 'get', repoRbacObject(urlOf(repo), projectOf(repo)));
-        return view(repo, secret, req.query.bool('forceRefresh') === true);
-      },
+      handler: (ctx, req) =>
+        getRepository(
+          ctx,
+          req.params.repo ?? '',
+          req.query.get('appProject'),
+          req.query.bool('forceRefresh') === true,
+        ),
     });
 
     routes.route({
       method: 'POST',
       path: '/api/v1/repositories',
       sensitive: true,
-      handler: async (ctx, req) => {
-        if (req.query.bool('credsOnly') === true)
-          return createRepoCreds(ctx, deps, req.body, req.query.bool('upsert') === true);
-        const { data, url, project } = repositoryToSecretData(req.body);
-        const object = repoRbacObject(url, project);
-        ctx.enforce('repositories', 'create', object);
-        const existing = findRepositorySecret(deps.store, url, project ?? '');
-        const sameProject =
-          existing && (repositoryFromSecret(existing).project ?? '') === (project ?? '');
-        if (existing && sameProject) {
-          if (sameData(existing, data))
-            return sanitizeRepositoryForApi(repositoryFromSecret(existing));
-          if (req.query.bool('upsert') !== true)
-            throw new ApiError(
-              'ERR_API_INVALID_ARGUMENT',
-              `failed to create repository: ${redactText(url)} exists with a different spec; use upsert to replace it`,
-            );
-          ctx.enforce('repositories', 'update', object);
-        }
-        const candidate = repositoryFromSecret(
-          credentialSecret('candidate', deps.namespace, 'repository', data),
-        );
-        if (deps.repoServer) {
-          const full = repoServerRepository(deps.store, candidate);
-          await test(full, repositorySecrets(full));
-        }
-        let written: Secret;
-        if (existing && sameProject) {
-          written = await replaceSecretData(deps, existing.metadata.name ?? '', data, []);
-          secretEvent(
-            ctx,
-            deps,
-            written,
-            EventReasons.ResourceUpdated,
-            `updated repository ${redactText(url)}`,
-          );
-        } else {
-          try {
-            written = await deps.kube.create<Secret>(
-              deps.store.ref('secrets'),
-              credentialSecret(repoSecretName(url, project), deps.namespace, 'repository', data),
-            );
-          } catch (err) {
-            if (isAlreadyExists(err))
-              throw new ApiError(
-                'ERR_API_ALREADY_EXISTS',
-                `failed to create repository: ${redactText(url)} already exists`,
-              );
-            throw err;
-          }
-          deps.store.secrets.observe(written);
-          secretEvent(
-            ctx,
-            deps,
-            written,
-            EventReasons.ResourceCreated,
-            `created repository ${redactText(url)}`,
-          );
-        }
-        return sanitizeRepositoryForApi(repositoryFromSecret(written));
-      },
+      handler: (ctx, req) =>
+        createRepository(ctx, req.body, {
+          upsert: req.query.bool('upsert') === true,
+          credsOnly: req.query.bool('credsOnly') === true,
+        }),
     });
 
     routes.route({
@@ -363,36 +434,59 @@ export const repositoriesService: ApiService = {
       method: 'DELETE',
       path: '/api/v1/repositories/:repo',
       handler: async (ctx, req) => {
-        const url = req.params.repo ?? '';
-        const project = req.query.get('appProject');
-        const secret = findRepositorySecret(deps.store, url, project);
-        const repo = secret
-          ? repositoryFromSecret(secret)
-          : { repo: url, ...(project ? { project } : {}) };
-        ctx.enforce('repositories', 'delete', repoRbacObject(urlOf(repo), projectOf(repo)));
-        if (!secret)
-          throw new ApiError(
-            'ERR_API_NOT_FOUND',
-            `failed to delete repository: ${redactText(url)} does not exist`,
-          );
-        try {
-          await deps.kube.delete({
-            ...deps.store.ref('secrets', secret.metadata.name ?? ''),
-            name: secret.metadata.name ?? '',
-          });
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
-        deps.store.secrets.observeDeleted(secret.metadata.name ?? '');
-        secretEvent(
-          ctx,
-          deps,
-          secret,
-          EventReasons.ResourceDeleted,
-          `deleted repository ${redactText(url)}`,
-        );
+        await deleteRepository(ctx, req.params.repo ?? '', req.query.get('appProject'));
         return {};
       },
+    });
+
+    const list: RepoRpc['list'] = unary(deps, async (ctx, req) =>
+      toListFields(
+        await listRepositories(
+          ctx,
+          new QueryParams(
+            rpcQuery({
+              repo: req.repo,
+              forceRefresh: req.forceRefresh,
+              limit: req.limit,
+              continue: req.continue,
+            }),
+          ),
+        ),
+      ),
+    );
+    const create: RepoRpc['create'] = unary(deps, async (ctx, req) =>
+      toStruct(
+        await createRepository(ctx, req.repo ?? {}, {
+          upsert: req.upsert,
+          credsOnly: req.credsOnly,
+        }),
+      ),
+    );
+    const remove: RepoRpc['delete'] = unary(deps, async (ctx, req) => {
+      await deleteRepository(ctx, req.repo, req.appProject !== '' ? req.appProject : undefined);
+      return {};
+    });
+    // Argo CD still serves the deprecated method names (List, Create, Delete); so do we
+    routes.rpc(RepositoryService, {
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- implementing it, not calling it
+      list,
+      listRepositories: list,
+      get: unary(deps, async (ctx, req) =>
+        toStruct(
+          await getRepository(
+            ctx,
+            req.repo,
+            req.appProject !== '' ? req.appProject : undefined,
+            req.forceRefresh,
+          ),
+        ),
+      ),
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- implementing it, not calling it
+      create,
+      createRepository: create,
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- implementing it, not calling it
+      delete: remove,
+      deleteRepository: remove,
     });
 
     const resolve = (

@@ -8,6 +8,9 @@
  *   cookies.
  * - `GET /api/v1/session/userinfo`: `{loggedIn, username, iss, groups}`; anonymous callers get
  *   `{loggedIn: false}`. Beyond Argo CD: `roles`, the caller's effective RBAC roles.
+ *
+ * The same handlers serve `session.SessionService` Create, Delete and GetUserInfo over gRPC,
+ * gRPC-Web and Connect (proto/argocd/server/session/session.proto).
  */
 import { Type } from 'typebox';
 import {
@@ -17,8 +20,10 @@ import {
   type IssuedToken,
 } from '../../auth/index.js';
 import { validate } from '../../apis/index.js';
-import { ApiError } from '../errors.js';
+import { unary } from '../connect.js';
 import type { RequestContext } from '../context.js';
+import { ApiError } from '../errors.js';
+import { SessionService } from '../gen/argocd/server/session/session_pb.js';
 import type { ApiService, ServiceDeps } from '../service.js';
 
 const SessionCreateSchema = Type.Object({
@@ -103,6 +108,43 @@ export const sessionService: ApiService = {
       path: '/api/v1/session/userinfo',
       auth: 'optional',
       handler: (ctx) => getUserInfo(deps, ctx),
+    });
+
+    routes.rpc(SessionService, {
+      create: unary(
+        deps,
+        async (ctx, req) => {
+          const issued = await createSession(deps, ctx, {
+            username: req.username,
+            password: req.password,
+            ...(req.token !== '' ? { token: req.token } : {}),
+          });
+          return { token: issued.token };
+        },
+        { auth: 'optional' },
+      ),
+      delete: unary(
+        deps,
+        async (ctx) => {
+          await deleteSession(deps, ctx);
+          return { token: '' };
+        },
+        { auth: 'optional' },
+      ),
+      getUserInfo: unary(
+        deps,
+        (ctx) => {
+          const info = getUserInfo(deps, ctx);
+          return {
+            loggedIn: info.loggedIn,
+            username: info.username ?? '',
+            iss: info.iss ?? '',
+            groups: [...(info.groups ?? [])],
+            roles: [...(info.roles ?? [])],
+          };
+        },
+        { auth: 'optional' },
+      ),
     });
   },
 };

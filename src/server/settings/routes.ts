@@ -6,10 +6,17 @@
  *   secrets, Dex connector configs and `$`-references are never resolved or returned.
  * - `GET /api/v1/settings/plugins`: config management plugins (none are served by this repo
  *   server: `{plugins: []}`).
+ *
+ * The same handlers serve Argo CD's `cluster.SettingsService` (Get, GetPlugins: Argo CD declares
+ * the settings service in package `cluster`) over gRPC, gRPC-Web and Connect; the REST JSON is read
+ * into the `Settings` message by its proto3 JSON names.
  */
+import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { parse as parseYaml } from 'yaml';
 import { isRecord } from '../../lib/index.js';
+import { unary } from '../connect.js';
 import type { RequestContext } from '../context.js';
+import { SettingsSchema, SettingsService } from '../gen/argocd/server/settings/settings_pb.js';
 import type { ApiService, ServiceDeps } from '../service.js';
 
 interface Connector {
@@ -155,6 +162,21 @@ export const settingsService: ApiService = {
       method: 'GET',
       path: '/api/v1/settings/plugins',
       handler: () => ({ plugins: [] }),
+    });
+    routes.rpc(SettingsService, {
+      get: unary(
+        deps,
+        (ctx) =>
+          fromJson(
+            SettingsSchema,
+            JSON.parse(JSON.stringify(getSettings(deps, ctx))) as JsonValue,
+            {
+              ignoreUnknownFields: true,
+            },
+          ),
+        { auth: 'optional' },
+      ),
+      getPlugins: unary(deps, () => ({ plugins: [] })),
     });
   },
 };

@@ -3,9 +3,13 @@
  * `{"Version": ...}`: Argo CD's UI decides that authentication is disabled when an anonymous reply
  * carries tool versions, so anything more would skip the login page (and tell attackers what runs).
  * Logged-in callers (or every caller under `--disable-auth`) get the whole `VersionMessage`.
+ * The same handler serves `version.VersionService/Version` over gRPC, gRPC-Web and Connect (there
+ * the other fields are empty strings for anonymous callers).
  */
 import { VERSION } from '../../config/index.js';
+import { unary } from '../connect.js';
 import type { RequestContext } from '../context.js';
+import { VersionService } from '../gen/argocd/server/version/version_pb.js';
 import type { ApiService } from '../service.js';
 
 /** The swagger `versionVersionMessage` (every field present; unknown tool versions are ''). */
@@ -61,6 +65,16 @@ export const versionService: ApiService = {
       path: '/api/version',
       auth: 'optional',
       handler: (ctx) => getVersion(ctx, deps.options.disableAuth),
+    });
+    routes.rpc(VersionService, {
+      version: unary(
+        deps,
+        (ctx) => {
+          const v = getVersion(ctx, deps.options.disableAuth);
+          return 'BuildDate' in v ? v : { Version: v.Version };
+        },
+        { auth: 'optional' },
+      ),
     });
   },
 };
