@@ -586,9 +586,10 @@ describe('the whole system (npm start) through the argocd CLI', () => {
         {
           timeoutMs: 90_000,
           onStderr: (text) => {
-            const m = /https:\/\/\S+\/api\/dex\/auth\?\S+/.exec(text);
-            if (browsing || !m) return;
-            browsing = browse(m[0]);
+            // the whole URL: it ends with the line
+            const m = /(https:\/\/\S+\/api\/dex\/auth\?\S+)\n/.exec(text);
+            if (browsing || m?.[1] === undefined) return;
+            browsing = browse(m[1]);
             // awaited below; this keeps a failure from being an unhandled rejection meanwhile
             browsing.catch(() => undefined);
           },
