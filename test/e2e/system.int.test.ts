@@ -36,7 +36,8 @@ const SECRETS = { group: '', version: 'v1', resource: 'secrets' } as const;
 const CONFIGMAPS = { group: '', version: 'v1', resource: 'configmaps' } as const;
 const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' } as const;
 
-const APP = 'guestbook';
+/** not 'guestbook': test/integration/cli-app uses that name in its own Argo CD namespace on the same cluster */
+const APP = 'e2e-guestbook';
 const PROJECT = 'team-e2e';
 const NEW_PASSWORD = 'e2e-N3w-passw0rd';
 
