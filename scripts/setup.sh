@@ -21,6 +21,7 @@ APT_PACKAGES=(
   openssl
   etcd-server    # the local Kubernetes control plane's store
   redis-server   # shared caches and login counters when several API servers run
+  zsh            # tests that the generated zsh completion script loads
 )
 
 SUDO=""
