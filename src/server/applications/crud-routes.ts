@@ -174,6 +174,7 @@ export interface CrudHandlers {
   readonly update: AppHandler;
   readonly updateSpec: AppHandler;
   readonly delete: AppHandler;
+  readonly patch: AppHandler;
 }
 
 export function registerCrudRoutes(routes: ApiRoutes, state: AppState): CrudHandlers {
@@ -309,35 +310,32 @@ export function registerCrudRoutes(routes: ApiRoutes, state: AppState): CrudHand
   };
   routes.route({ method: 'PUT', path: '/api/v1/applications/:name/spec', handler: updateSpec });
 
-  routes.route({
-    method: 'PATCH',
-    path: '/api/v1/applications/:name',
-    handler: async (ctx, req) => {
-      const what = 'patch application';
-      const name = req.params.name ?? '';
-      const body = req.body;
-      if (typeof body !== 'object' || body === null)
-        throw new ApiError(
-          'ERR_API_INVALID_ARGUMENT',
-          `failed to ${what}: the body must be a PatchRequest object`,
-        );
-      const b = body as Record<string, unknown>;
-      if (typeof b.patch !== 'string')
-        throw new ApiError(
-          'ERR_API_INVALID_ARGUMENT',
-          `failed to ${what}: "patch" must be a JSON string`,
-        );
-      const patchType = typeof b.patchType === 'string' ? b.patchType : undefined;
-      const existing = await enforceApp(ctx, state, 'update', name, {
-        project: typeof b.project === 'string' ? b.project : undefined,
-        appNamespace: typeof b.appNamespace === 'string' ? b.appNamespace : undefined,
-      });
-      const patched = parseApplication(applyPatch(appView(existing), b.patch, patchType), what);
-      const saved = await validateAndUpdate(ctx, state, existing, patched, true, what);
-      auditApp(ctx, state, saved, 'ResourceUpdated', 'patched application');
-      return appView(saved);
-    },
-  });
+  const patch: AppHandler = async (ctx, req) => {
+    const what = 'patch application';
+    const name = req.params.name ?? '';
+    const body = req.body;
+    if (typeof body !== 'object' || body === null)
+      throw new ApiError(
+        'ERR_API_INVALID_ARGUMENT',
+        `failed to ${what}: the body must be a PatchRequest object`,
+      );
+    const b = body as Record<string, unknown>;
+    if (typeof b.patch !== 'string')
+      throw new ApiError(
+        'ERR_API_INVALID_ARGUMENT',
+        `failed to ${what}: "patch" must be a JSON string`,
+      );
+    const patchType = typeof b.patchType === 'string' ? b.patchType : undefined;
+    const existing = await enforceApp(ctx, state, 'update', name, {
+      project: typeof b.project === 'string' ? b.project : undefined,
+      appNamespace: typeof b.appNamespace === 'string' ? b.appNamespace : undefined,
+    });
+    const patched = parseApplication(applyPatch(appView(existing), b.patch, patchType), what);
+    const saved = await validateAndUpdate(ctx, state, existing, patched, true, what);
+    auditApp(ctx, state, saved, 'ResourceUpdated', 'patched application');
+    return appView(saved);
+  };
+  routes.route({ method: 'PATCH', path: '/api/v1/applications/:name', handler: patch });
 
   const del: AppHandler = async (ctx, req) => {
     const name = req.params.name ?? '';
@@ -386,7 +384,7 @@ export function registerCrudRoutes(routes: ApiRoutes, state: AppState): CrudHand
     return {};
   };
   routes.route({ method: 'DELETE', path: '/api/v1/applications/:name', handler: del });
-  return { list, get, create, update, updateSpec, delete: del };
+  return { list, get, create, update, updateSpec, delete: del, patch };
 }
 
 /** The first index of a sorted list whose value is greater than `after`. */

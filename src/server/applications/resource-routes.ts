@@ -170,6 +170,14 @@ export interface ResourceHandlers {
   readonly getManifests: AppHandler;
   readonly revisionMetadata: AppHandler;
   readonly listResourceEvents: AppHandler;
+  readonly syncWindows: AppHandler;
+  readonly listLinks: AppHandler;
+  readonly listResourceLinks: AppHandler;
+  readonly listResourceActions: AppHandler;
+  readonly runResourceAction: AppHandler;
+  readonly getResource: AppHandler;
+  readonly patchResource: AppHandler;
+  readonly deleteResource: AppHandler;
 }
 
 export function registerResourceRoutes(routes: ApiRoutes, state: AppState): ResourceHandlers {
@@ -259,14 +267,15 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): Reso
     handler: revisionMeta,
   });
 
+  const syncWindows: AppHandler = async (ctx, req) => {
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    const project = state.deps.store.project(app.spec.project || 'default');
+    return syncWindowsOf(project?.spec.syncWindows ?? [], app, Date.now());
+  };
   routes.route({
     method: 'GET',
     path: '/api/v1/applications/:name/syncwindows',
-    handler: async (ctx, req) => {
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      const project = state.deps.store.project(app.spec.project || 'default');
-      return syncWindowsOf(project?.spec.syncWindows ?? [], app, Date.now());
-    },
+    handler: syncWindows,
   });
 
   const listResourceEvents: AppHandler = async (ctx, req) => {
@@ -321,53 +330,63 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): Reso
     handler: listResourceEvents,
   });
 
-  routes.route({
-    method: 'GET',
-    path: '/api/v1/applications/:name/links',
-    handler: async (ctx, req) => {
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      return {
-        items: deepLinks(
-          state.deps.store.argocdCm()?.data?.['application.links'],
-          linkContext(state, app),
-        ),
-      };
-    },
-  });
+  const listLinks: AppHandler = async (ctx, req) => {
+    // Argo CD names the app's namespace `namespace` here (ListAppLinksRequest)
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', {
+      project: req.query.get('project'),
+      appNamespace: req.query.get('namespace') ?? req.query.get('appNamespace'),
+    });
+    return {
+      items: deepLinks(
+        state.deps.store.argocdCm()?.data?.['application.links'],
+        linkContext(state, app),
+      ),
+    };
+  };
+  routes.route({ method: 'GET', path: '/api/v1/applications/:name/links', handler: listLinks });
 
+  const listResourceLinks: AppHandler = async (ctx, req) => {
+    const key = resourceQuery(req);
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    const raw = state.deps.store.argocdCm()?.data?.['resource.links'];
+    if (raw === undefined || raw.trim() === '') return { items: [] };
+    const { cached } = await liveResource(state, app, key);
+    // only identity fields: a template must not be able to put a Secret value into a URL
+    const resource = {
+      apiVersion: cached.apiVersion,
+      kind: cached.kind,
+      metadata: {
+        name: cached.metadata.name,
+        namespace: cached.metadata.namespace,
+        labels: cached.metadata.labels,
+        annotations: cached.kind === 'Secret' ? {} : cached.metadata.annotations,
+      },
+    };
+    return { items: deepLinks(raw, { ...linkContext(state, app), resource }) };
+  };
   routes.route({
     method: 'GET',
     path: '/api/v1/applications/:name/resource/links',
-    handler: async (ctx, req) => {
-      const key = resourceQuery(req);
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      const raw = state.deps.store.argocdCm()?.data?.['resource.links'];
-      if (raw === undefined || raw.trim() === '') return { items: [] };
-      const { cached } = await liveResource(state, app, key);
-      // only identity fields: a template must not be able to put a Secret value into a URL
-      const resource = {
-        apiVersion: cached.apiVersion,
-        kind: cached.kind,
-        metadata: {
-          name: cached.metadata.name,
-          namespace: cached.metadata.namespace,
-          labels: cached.metadata.labels,
-          annotations: cached.kind === 'Secret' ? {} : cached.metadata.annotations,
-        },
-      };
-      return { items: deepLinks(raw, { ...linkContext(state, app), resource }) };
-    },
+    handler: listResourceLinks,
   });
 
+  const listResourceActions: AppHandler = async (ctx, req) => {
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    await liveResource(state, app, resourceQuery(req));
+    return { actions: [] };
+  };
   routes.route({
     method: 'GET',
     path: '/api/v1/applications/:name/resource/actions',
-    handler: async (ctx, req) => {
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      await liveResource(state, app, resourceQuery(req));
-      return { actions: [] };
-    },
+    handler: listResourceActions,
   });
+
+  const runResourceAction: AppHandler = () => {
+    throw new ApiError(
+      'ERR_API_UNIMPLEMENTED',
+      'failed to run the resource action: resource actions (resource.customizations.actions) are not supported by this server',
+    );
+  };
 
   for (const path of [
     '/api/v1/applications/:name/resource/actions',
@@ -376,109 +395,107 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): Reso
     routes.route({
       method: 'POST',
       path,
-      handler: () => {
-        throw new ApiError(
-          'ERR_API_UNIMPLEMENTED',
-          'failed to run the resource action: resource actions (resource.customizations.actions) are not supported by this server',
-        );
-      },
+      handler: runResourceAction,
     });
 
+  const getResource: AppHandler = async (ctx, req) => {
+    const key = resourceQuery(req);
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    const { handle, cached } = await liveResource(state, app, key);
+    const ref = await handle.client.refFor(cached);
+    const live = await handle.client.get(ref);
+    return { manifest: masked(state, live) };
+  };
   routes.route({
     method: 'GET',
     path: '/api/v1/applications/:name/resource',
-    handler: async (ctx, req) => {
-      const key = resourceQuery(req);
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      const { handle, cached } = await liveResource(state, app, key);
-      const ref = await handle.client.refFor(cached);
-      const live = await handle.client.get(ref);
-      return { manifest: masked(state, live) };
-    },
+    handler: getResource,
   });
 
+  const patchResource: AppHandler = async (ctx, req) => {
+    const key = resourceQuery(req);
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    enforceResourceAction(ctx, state, app, 'update', key);
+    let patch: unknown = req.body;
+    if (typeof patch === 'string') {
+      try {
+        patch = JSON.parse(patch);
+      } catch {
+        throw new ApiError(
+          'ERR_API_INVALID_ARGUMENT',
+          'failed to patch the resource: the patch is not valid JSON',
+        );
+      }
+    }
+    if (!isRecord(patch) && !Array.isArray(patch))
+      throw new ApiError(
+        'ERR_API_INVALID_ARGUMENT',
+        'failed to patch the resource: the patch must be a JSON object or array',
+      );
+    const type = kubePatchType(req.query.get('patchType'));
+    const { handle, cached } = await liveResource(state, app, key);
+    const ref = await handle.client.refFor(cached);
+    let saved: KubeObject;
+    try {
+      saved = await handle.client.patch(ref, patch, { type });
+    } catch (err) {
+      // the API server's message may quote the patched object (a Secret, GO-2025-3433): it is
+      // logged redacted, the client gets the status and reason only
+      if (!(err instanceof KubeApiError) || err.status === 0 || err.status >= 500) throw err;
+      state.deps.log.info(
+        { err: redactText(err.message), kind: key.kind, name: key.name },
+        'the cluster refused a resource patch',
+      );
+      throw new ApiError(
+        err.status === 404
+          ? 'ERR_API_NOT_FOUND'
+          : err.status === 409
+            ? 'ERR_API_CONFLICT'
+            : 'ERR_API_INVALID_ARGUMENT',
+        `failed to patch ${key.kind} ${key.name}: the cluster refused the patch (${err.status} ${err.reason ?? 'Invalid'}); check that it is valid for this kind`,
+      );
+    }
+    auditApp(
+      ctx,
+      state,
+      app,
+      'ResourceUpdated',
+      `patched resource ${key.group}/${key.kind} '${key.name}'`,
+    );
+    return { manifest: masked(state, saved) };
+  };
   routes.route({
     method: 'POST',
     path: '/api/v1/applications/:name/resource',
     sensitive: true,
-    handler: async (ctx, req) => {
-      const key = resourceQuery(req);
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      enforceResourceAction(ctx, state, app, 'update', key);
-      let patch: unknown = req.body;
-      if (typeof patch === 'string') {
-        try {
-          patch = JSON.parse(patch);
-        } catch {
-          throw new ApiError(
-            'ERR_API_INVALID_ARGUMENT',
-            'failed to patch the resource: the patch is not valid JSON',
-          );
-        }
-      }
-      if (!isRecord(patch) && !Array.isArray(patch))
-        throw new ApiError(
-          'ERR_API_INVALID_ARGUMENT',
-          'failed to patch the resource: the patch must be a JSON object or array',
-        );
-      const type = kubePatchType(req.query.get('patchType'));
-      const { handle, cached } = await liveResource(state, app, key);
-      const ref = await handle.client.refFor(cached);
-      let saved: KubeObject;
-      try {
-        saved = await handle.client.patch(ref, patch, { type });
-      } catch (err) {
-        // the API server's message may quote the patched object (a Secret, GO-2025-3433): it is
-        // logged redacted, the client gets the status and reason only
-        if (!(err instanceof KubeApiError) || err.status === 0 || err.status >= 500) throw err;
-        state.deps.log.info(
-          { err: redactText(err.message), kind: key.kind, name: key.name },
-          'the cluster refused a resource patch',
-        );
-        throw new ApiError(
-          err.status === 404
-            ? 'ERR_API_NOT_FOUND'
-            : err.status === 409
-              ? 'ERR_API_CONFLICT'
-              : 'ERR_API_INVALID_ARGUMENT',
-          `failed to patch ${key.kind} ${key.name}: the cluster refused the patch (${err.status} ${err.reason ?? 'Invalid'}); check that it is valid for this kind`,
-        );
-      }
-      auditApp(
-        ctx,
-        state,
-        app,
-        'ResourceUpdated',
-        `patched resource ${key.group}/${key.kind} '${key.name}'`,
-      );
-      return { manifest: masked(state, saved) };
-    },
+    handler: patchResource,
   });
 
+  const deleteResource: AppHandler = async (ctx, req) => {
+    const key = resourceQuery(req);
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
+    enforceResourceAction(ctx, state, app, 'delete', key);
+    const { handle, cached } = await liveResource(state, app, key);
+    const ref = await handle.client.refFor(cached);
+    const orphan = req.query.bool('orphan') === true;
+    const force = req.query.bool('force') === true;
+    await handle.client.delete(ref, {
+      propagationPolicy: orphan ? 'Orphan' : force ? 'Background' : 'Foreground',
+      ...(force ? { gracePeriodSeconds: 0 } : {}),
+    });
+    auditApp(
+      ctx,
+      state,
+      app,
+      'ResourceDeleted',
+      `deleted resource ${key.group}/${key.kind} '${key.name}'`,
+    );
+    return {};
+  };
   routes.route({
     method: 'DELETE',
     path: '/api/v1/applications/:name/resource',
-    handler: async (ctx, req) => {
-      const key = resourceQuery(req);
-      const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-      enforceResourceAction(ctx, state, app, 'delete', key);
-      const { handle, cached } = await liveResource(state, app, key);
-      const ref = await handle.client.refFor(cached);
-      const orphan = req.query.bool('orphan') === true;
-      const force = req.query.bool('force') === true;
-      await handle.client.delete(ref, {
-        propagationPolicy: orphan ? 'Orphan' : force ? 'Background' : 'Foreground',
-        ...(force ? { gracePeriodSeconds: 0 } : {}),
-      });
-      auditApp(
-        ctx,
-        state,
-        app,
-        'ResourceDeleted',
-        `deleted resource ${key.group}/${key.kind} '${key.name}'`,
-      );
-      return {};
-    },
+    handler: deleteResource,
   });
   return {
     resourceTree,
@@ -486,5 +503,13 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): Reso
     getManifests,
     revisionMetadata: revisionMeta,
     listResourceEvents,
+    syncWindows,
+    listLinks,
+    listResourceLinks,
+    listResourceActions,
+    runResourceAction,
+    getResource,
+    patchResource,
+    deleteResource,
   };
 }

@@ -10,6 +10,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import {
   ApplicationService,
   type ApplicationQuery,
+  type ApplicationResourceRequest,
   type ResourcesQuery,
 } from '../gen/argocd/server/application/application_pb.js';
 import { serverStream, toListFields, toStruct, unary, type RpcSink } from '../connect.js';
@@ -80,6 +81,32 @@ function resultStream<O>(sink: RpcSink<O>, message: (result: unknown) => O): Res
       sink.onClose(fn);
     },
   };
+}
+
+/** The query of the REST routes on `/api/v1/applications/{name}/resource*`. */
+function resourceQuery(
+  q: Omit<ApplicationResourceRequest, '$typeName'>,
+): Record<string, QueryValue> {
+  return {
+    namespace: q.namespace,
+    resourceName: q.resourceName,
+    version: q.version,
+    group: q.group,
+    kind: q.kind,
+    appNamespace: q.appNamespace,
+    project: q.project,
+  };
+}
+
+/** A JSON array of objects (credential fields removed, as `toStruct` does). */
+function objects(v: unknown): JsonObject[] {
+  return toListFields({ items: Array.isArray(v) ? (v as unknown[]) : [] }).items;
+}
+
+/** The `manifest` string of a resource answer. */
+function manifestOf(v: unknown): string {
+  const m = asObject(v).manifest;
+  return typeof m === 'string' ? m : '';
 }
 
 function asObject(v: unknown): JsonObject {
@@ -263,6 +290,89 @@ export function registerApplicationRpc(
         ),
       ),
     ),
+    patch: unary(deps, (ctx, r) =>
+      call(
+        h.patch,
+        ctx,
+        appRequest(
+          { name: r.name },
+          {},
+          {
+            name: r.name,
+            patch: r.patch,
+            patchType: r.patchType,
+            appNamespace: r.appNamespace,
+            project: r.project,
+          },
+        ),
+      ),
+    ),
+    getResource: unary(deps, async (ctx, q) => ({
+      manifest: manifestOf(
+        await h.getResource(ctx, appRequest({ name: q.name }, resourceQuery(q))),
+      ),
+    })),
+    patchResource: unary(deps, async (ctx, r) => ({
+      manifest: manifestOf(
+        await h.patchResource(
+          ctx,
+          appRequest(
+            { name: r.name },
+            { ...resourceQuery(r), patchType: r.patchType },
+            r.patch ?? '',
+          ),
+        ),
+      ),
+    })),
+    deleteResource: unary(deps, async (ctx, r) => {
+      await h.deleteResource(
+        ctx,
+        appRequest({ name: r.name }, { ...resourceQuery(r), force: r.force, orphan: r.orphan }),
+      );
+      return {};
+    }),
+    listResourceActions: unary(deps, async (ctx, q) => ({
+      actions: objects(
+        asObject(await h.listResourceActions(ctx, appRequest({ name: q.name }, resourceQuery(q))))
+          .actions,
+      ),
+    })),
+    runResourceAction: unary(deps, async (ctx, r) => {
+      await h.runResourceAction(
+        ctx,
+        appRequest({ name: r.name }, resourceQuery(r), r.action ?? ''),
+      );
+      return {};
+    }),
+    listLinks: unary(deps, async (ctx, q) => ({
+      items: objects(
+        asObject(
+          await h.listLinks(
+            ctx,
+            appRequest({ name: q.name }, { namespace: q.namespace, project: q.project }),
+          ),
+        ).items,
+      ),
+    })),
+    listResourceLinks: unary(deps, async (ctx, q) => ({
+      items: objects(
+        asObject(await h.listResourceLinks(ctx, appRequest({ name: q.name }, resourceQuery(q))))
+          .items,
+      ),
+    })),
+    getApplicationSyncWindows: unary(deps, async (ctx, q) => {
+      const w = asObject(
+        await h.syncWindows(
+          ctx,
+          appRequest({ name: q.name }, { appNamespace: q.appNamespace, project: q.project }),
+        ),
+      );
+      return {
+        activeWindows: objects(w.activeWindows),
+        assignedWindows: objects(w.assignedWindows),
+        canSync: w.canSync === true,
+      };
+    }),
     watch: serverStream(
       deps,
       (ctx, q: ApplicationQuery, sink) =>

@@ -20,7 +20,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file argocd/server/application/application.proto.
  */
 export const file_argocd_server_application_application: GenFile = /*@__PURE__*/
-  fileDesc("CithcmdvY2Qvc2VydmVyL2FwcGxpY2F0aW9uL2FwcGxpY2F0aW9uLnByb3RvEgthcHBsaWNhdGlvbiKyAgoQQXBwbGljYXRpb25RdWVyeRIRCgRuYW1lGAEgASgJSACIAQESFAoHcmVmcmVzaBgCIAEoCUgBiAEBEhAKCHByb2plY3RzGAMgAygJEhwKD3Jlc291cmNlVmVyc2lvbhgEIAEoCUgCiAEBEhUKCHNlbGVjdG9yGAUgASgJSAOIAQESEQoEcmVwbxgGIAEoCUgEiAEBEhkKDGFwcE5hbWVzcGFjZRgHIAEoCUgFiAEBEg8KB3Byb2plY3QYCCADKAkSDQoFbGltaXQYZCABKAMSEAoIY29udGludWUYZSABKAlCBwoFX25hbWVCCgoIX3JlZnJlc2hCEgoQX3Jlc291cmNlVmVyc2lvbkILCglfc2VsZWN0b3JCBwoFX3JlcG9CDwoNX2FwcE5hbWVzcGFjZSKuAgoOUmVzb3VyY2VzUXVlcnkSHAoPYXBwbGljYXRpb25OYW1lGAEgASgJSACIAQESFgoJbmFtZXNwYWNlGAIgASgJSAGIAQESEQoEbmFtZRgDIAEoCUgCiAEBEhQKB3ZlcnNpb24YBCABKAlIA4gBARISCgVncm91cBgFIAEoCUgEiAEBEhEKBGtpbmQYBiABKAlIBYgBARIZCgxhcHBOYW1lc3BhY2UYByABKAlIBogBARIUCgdwcm9qZWN0GAggASgJSAeIAQFCEgoQX2FwcGxpY2F0aW9uTmFtZUIMCgpfbmFtZXNwYWNlQgcKBV9uYW1lQgoKCF92ZXJzaW9uQggKBl9ncm91cEIHCgVfa2luZEIPCg1fYXBwTmFtZXNwYWNlQgoKCF9wcm9qZWN0IowBChhBcHBsaWNhdGlvbkNyZWF0ZVJlcXVlc3QSLAoLYXBwbGljYXRpb24YASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhMKBnVwc2VydBgCIAEoCEgAiAEBEhUKCHZhbGlkYXRlGAMgASgISAGIAQFCCQoHX3Vwc2VydEILCglfdmFsaWRhdGUijgEKGEFwcGxpY2F0aW9uVXBkYXRlUmVxdWVzdBIsCgthcHBsaWNhdGlvbhgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFQoIdmFsaWRhdGUYAiABKAhIAIgBARIUCgdwcm9qZWN0GAMgASgJSAGIAQFCCwoJX3ZhbGlkYXRlQgoKCF9wcm9qZWN0ItMBChxBcHBsaWNhdGlvblVwZGF0ZVNwZWNSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIlCgRzcGVjGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIVCgh2YWxpZGF0ZRgDIAEoCEgBiAEBEhkKDGFwcE5hbWVzcGFjZRgEIAEoCUgCiAEBEhQKB3Byb2plY3QYBSABKAlIA4gBAUIHCgVfbmFtZUILCglfdmFsaWRhdGVCDwoNX2FwcE5hbWVzcGFjZUIKCghfcHJvamVjdCLcAQoYQXBwbGljYXRpb25EZWxldGVSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIUCgdjYXNjYWRlGAIgASgISAGIAQESHgoRcHJvcGFnYXRpb25Qb2xpY3kYAyABKAlIAogBARIZCgxhcHBOYW1lc3BhY2UYBCABKAlIA4gBARIUCgdwcm9qZWN0GAUgASgJSASIAQFCBwoFX25hbWVCCgoIX2Nhc2NhZGVCFAoSX3Byb3BhZ2F0aW9uUG9saWN5Qg8KDV9hcHBOYW1lc3BhY2VCCgoIX3Byb2plY3QiFQoTQXBwbGljYXRpb25SZXNwb25zZSIcCgtTeW5jT3B0aW9ucxINCgVpdGVtcxgBIAMoCSLVAwoWQXBwbGljYXRpb25TeW5jUmVxdWVzdBIRCgRuYW1lGAEgASgJSACIAQESFQoIcmV2aXNpb24YAiABKAlIAYgBARITCgZkcnlSdW4YAyABKAhIAogBARISCgVwcnVuZRgEIAEoCEgDiAEBEikKCHN0cmF0ZWd5GAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIqCglyZXNvdXJjZXMYByADKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhEKCW1hbmlmZXN0cxgIIAMoCRIyCgtzeW5jT3B0aW9ucxgKIAEoCzIYLmFwcGxpY2F0aW9uLlN5bmNPcHRpb25zSASIAQESLgoNcmV0cnlTdHJhdGVneRgLIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSGQoMYXBwTmFtZXNwYWNlGAwgASgJSAWIAQESFAoHcHJvamVjdBgNIAEoCUgGiAEBEhEKCXJldmlzaW9ucxgPIAMoCUIHCgVfbmFtZUILCglfcmV2aXNpb25CCQoHX2RyeVJ1bkIICgZfcHJ1bmVCDgoMX3N5bmNPcHRpb25zQg8KDV9hcHBOYW1lc3BhY2VCCgoIX3Byb2plY3Qi0AEKGkFwcGxpY2F0aW9uUm9sbGJhY2tSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIKCgJpZBgCIAEoAxITCgZkcnlSdW4YAyABKAhIAYgBARISCgVwcnVuZRgEIAEoCEgCiAEBEhkKDGFwcE5hbWVzcGFjZRgGIAEoCUgDiAEBEhQKB3Byb2plY3QYByABKAlIBIgBAUIHCgVfbmFtZUIJCgdfZHJ5UnVuQggKBl9wcnVuZUIPCg1fYXBwTmFtZXNwYWNlQgoKCF9wcm9qZWN0IoUBChlPcGVyYXRpb25UZXJtaW5hdGVSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIZCgxhcHBOYW1lc3BhY2UYAiABKAlIAYgBARIUCgdwcm9qZWN0GAMgASgJSAKIAQFCBwoFX25hbWVCDwoNX2FwcE5hbWVzcGFjZUIKCghfcHJvamVjdCIcChpPcGVyYXRpb25UZXJtaW5hdGVSZXNwb25zZSLdAQoYQXBwbGljYXRpb25NYW5pZmVzdFF1ZXJ5EhEKBG5hbWUYASABKAlIAIgBARIVCghyZXZpc2lvbhgCIAEoCUgBiAEBEhkKDGFwcE5hbWVzcGFjZRgDIAEoCUgCiAEBEhQKB3Byb2plY3QYBCABKAlIA4gBARIRCglyZXZpc2lvbnMYBiADKAkSFAoHbm9DYWNoZRgHIAEoCEgEiAEBQgcKBV9uYW1lQgsKCV9yZXZpc2lvbkIPCg1fYXBwTmFtZXNwYWNlQgoKCF9wcm9qZWN0QgoKCF9ub0NhY2hlIpYCCh5BcHBsaWNhdGlvblJlc291cmNlRXZlbnRzUXVlcnkSEQoEbmFtZRgBIAEoCUgAiAEBEh4KEXJlc291cmNlTmFtZXNwYWNlGAIgASgJSAGIAQESGQoMcmVzb3VyY2VOYW1lGAMgASgJSAKIAQESGAoLcmVzb3VyY2VVSUQYBCABKAlIA4gBARIZCgxhcHBOYW1lc3BhY2UYBSABKAlIBIgBARIUCgdwcm9qZWN0GAYgASgJSAWIAQFCBwoFX25hbWVCFAoSX3Jlc291cmNlTmFtZXNwYWNlQg8KDV9yZXNvdXJjZU5hbWVCDgoMX3Jlc291cmNlVUlEQg8KDV9hcHBOYW1lc3BhY2VCCgoIX3Byb2plY3QizwEKFVJldmlzaW9uTWV0YWRhdGFRdWVyeRIRCgRuYW1lGAEgASgJSACIAQESFQoIcmV2aXNpb24YAiABKAlIAYgBARIZCgxhcHBOYW1lc3BhY2UYAyABKAlIAogBARIUCgdwcm9qZWN0GAQgASgJSAOIAQESGAoLc291cmNlSW5kZXgYBSABKAVIBIgBAUIHCgVfbmFtZUILCglfcmV2aXNpb25CDwoNX2FwcE5hbWVzcGFjZUIKCghfcHJvamVjdEIOCgxfc291cmNlSW5kZXgiZAoPQXBwbGljYXRpb25MaXN0EikKCG1ldGFkYXRhGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBImCgVpdGVtcxgCIAMoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiQgoYTWFuYWdlZFJlc291cmNlc1Jlc3BvbnNlEiYKBWl0ZW1zGAEgAygLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJTChVBcHBsaWNhdGlvbldhdGNoRXZlbnQSDAoEdHlwZRgBIAEoCRIsCgthcHBsaWNhdGlvbhgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QyggoKEkFwcGxpY2F0aW9uU2VydmljZRJDCgRMaXN0Eh0uYXBwbGljYXRpb24uQXBwbGljYXRpb25RdWVyeRocLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uTGlzdBJMCgVXYXRjaBIdLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uUXVlcnkaIi5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvbldhdGNoRXZlbnQwARJICgZDcmVhdGUSJS5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvbkNyZWF0ZVJlcXVlc3QaFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ej0KA0dldBIdLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uUXVlcnkaFy5nb29nbGUucHJvdG9idWYuU3RydWN0EkgKBlVwZGF0ZRIlLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uVXBkYXRlUmVxdWVzdBoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSUAoKVXBkYXRlU3BlYxIpLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uVXBkYXRlU3BlY1JlcXVlc3QaFy5nb29nbGUucHJvdG9idWYuU3RydWN0ElEKBkRlbGV0ZRIlLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uRGVsZXRlUmVxdWVzdBogLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uUmVzcG9uc2USRAoEU3luYxIjLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uU3luY1JlcXVlc3QaFy5nb29nbGUucHJvdG9idWYuU3RydWN0EkwKCFJvbGxiYWNrEicuYXBwbGljYXRpb24uQXBwbGljYXRpb25Sb2xsYmFja1JlcXVlc3QaFy5nb29nbGUucHJvdG9idWYuU3RydWN0EmUKElRlcm1pbmF0ZU9wZXJhdGlvbhImLmFwcGxpY2F0aW9uLk9wZXJhdGlvblRlcm1pbmF0ZVJlcXVlc3QaJy5hcHBsaWNhdGlvbi5PcGVyYXRpb25UZXJtaW5hdGVSZXNwb25zZRJECgxSZXNvdXJjZVRyZWUSGy5hcHBsaWNhdGlvbi5SZXNvdXJjZXNRdWVyeRoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSSwoRV2F0Y2hSZXNvdXJjZVRyZWUSGy5hcHBsaWNhdGlvbi5SZXNvdXJjZXNRdWVyeRoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QwARJWChBNYW5hZ2VkUmVzb3VyY2VzEhsuYXBwbGljYXRpb24uUmVzb3VyY2VzUXVlcnkaJS5hcHBsaWNhdGlvbi5NYW5hZ2VkUmVzb3VyY2VzUmVzcG9uc2USTgoMR2V0TWFuaWZlc3RzEiUuYXBwbGljYXRpb24uQXBwbGljYXRpb25NYW5pZmVzdFF1ZXJ5GhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBJaChJMaXN0UmVzb3VyY2VFdmVudHMSKy5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvblJlc291cmNlRXZlbnRzUXVlcnkaFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ek8KEFJldmlzaW9uTWV0YWRhdGESIi5hcHBsaWNhdGlvbi5SZXZpc2lvbk1ldGFkYXRhUXVlcnkaFy5nb29nbGUucHJvdG9idWYuU3RydWN0YgZwcm90bzM", [file_google_protobuf_struct]);
+  fileDesc("CithcmdvY2Qvc2VydmVyL2FwcGxpY2F0aW9uL2FwcGxpY2F0aW9uLnByb3RvEgthcHBsaWNhdGlvbiKyAgoQQXBwbGljYXRpb25RdWVyeRIRCgRuYW1lGAEgASgJSACIAQESFAoHcmVmcmVzaBgCIAEoCUgBiAEBEhAKCHByb2plY3RzGAMgAygJEhwKD3Jlc291cmNlVmVyc2lvbhgEIAEoCUgCiAEBEhUKCHNlbGVjdG9yGAUgASgJSAOIAQESEQoEcmVwbxgGIAEoCUgEiAEBEhkKDGFwcE5hbWVzcGFjZRgHIAEoCUgFiAEBEg8KB3Byb2plY3QYCCADKAkSDQoFbGltaXQYZCABKAMSEAoIY29udGludWUYZSABKAlCBwoFX25hbWVCCgoIX3JlZnJlc2hCEgoQX3Jlc291cmNlVmVyc2lvbkILCglfc2VsZWN0b3JCBwoFX3JlcG9CDwoNX2FwcE5hbWVzcGFjZSKuAgoOUmVzb3VyY2VzUXVlcnkSHAoPYXBwbGljYXRpb25OYW1lGAEgASgJSACIAQESFgoJbmFtZXNwYWNlGAIgASgJSAGIAQESEQoEbmFtZRgDIAEoCUgCiAEBEhQKB3ZlcnNpb24YBCABKAlIA4gBARISCgVncm91cBgFIAEoCUgEiAEBEhEKBGtpbmQYBiABKAlIBYgBARIZCgxhcHBOYW1lc3BhY2UYByABKAlIBogBARIUCgdwcm9qZWN0GAggASgJSAeIAQFCEgoQX2FwcGxpY2F0aW9uTmFtZUIMCgpfbmFtZXNwYWNlQgcKBV9uYW1lQgoKCF92ZXJzaW9uQggKBl9ncm91cEIHCgVfa2luZEIPCg1fYXBwTmFtZXNwYWNlQgoKCF9wcm9qZWN0IowBChhBcHBsaWNhdGlvbkNyZWF0ZVJlcXVlc3QSLAoLYXBwbGljYXRpb24YASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhMKBnVwc2VydBgCIAEoCEgAiAEBEhUKCHZhbGlkYXRlGAMgASgISAGIAQFCCQoHX3Vwc2VydEILCglfdmFsaWRhdGUijgEKGEFwcGxpY2F0aW9uVXBkYXRlUmVxdWVzdBIsCgthcHBsaWNhdGlvbhgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFQoIdmFsaWRhdGUYAiABKAhIAIgBARIUCgdwcm9qZWN0GAMgASgJSAGIAQFCCwoJX3ZhbGlkYXRlQgoKCF9wcm9qZWN0ItMBChxBcHBsaWNhdGlvblVwZGF0ZVNwZWNSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIlCgRzcGVjGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIVCgh2YWxpZGF0ZRgDIAEoCEgBiAEBEhkKDGFwcE5hbWVzcGFjZRgEIAEoCUgCiAEBEhQKB3Byb2plY3QYBSABKAlIA4gBAUIHCgVfbmFtZUILCglfdmFsaWRhdGVCDwoNX2FwcE5hbWVzcGFjZUIKCghfcHJvamVjdCLcAQoYQXBwbGljYXRpb25EZWxldGVSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIUCgdjYXNjYWRlGAIgASgISAGIAQESHgoRcHJvcGFnYXRpb25Qb2xpY3kYAyABKAlIAogBARIZCgxhcHBOYW1lc3BhY2UYBCABKAlIA4gBARIUCgdwcm9qZWN0GAUgASgJSASIAQFCBwoFX25hbWVCCgoIX2Nhc2NhZGVCFAoSX3Byb3BhZ2F0aW9uUG9saWN5Qg8KDV9hcHBOYW1lc3BhY2VCCgoIX3Byb2plY3QiFQoTQXBwbGljYXRpb25SZXNwb25zZSIcCgtTeW5jT3B0aW9ucxINCgVpdGVtcxgBIAMoCSLVAwoWQXBwbGljYXRpb25TeW5jUmVxdWVzdBIRCgRuYW1lGAEgASgJSACIAQESFQoIcmV2aXNpb24YAiABKAlIAYgBARITCgZkcnlSdW4YAyABKAhIAogBARISCgVwcnVuZRgEIAEoCEgDiAEBEikKCHN0cmF0ZWd5GAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIqCglyZXNvdXJjZXMYByADKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhEKCW1hbmlmZXN0cxgIIAMoCRIyCgtzeW5jT3B0aW9ucxgKIAEoCzIYLmFwcGxpY2F0aW9uLlN5bmNPcHRpb25zSASIAQESLgoNcmV0cnlTdHJhdGVneRgLIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSGQoMYXBwTmFtZXNwYWNlGAwgASgJSAWIAQESFAoHcHJvamVjdBgNIAEoCUgGiAEBEhEKCXJldmlzaW9ucxgPIAMoCUIHCgVfbmFtZUILCglfcmV2aXNpb25CCQoHX2RyeVJ1bkIICgZfcHJ1bmVCDgoMX3N5bmNPcHRpb25zQg8KDV9hcHBOYW1lc3BhY2VCCgoIX3Byb2plY3Qi0AEKGkFwcGxpY2F0aW9uUm9sbGJhY2tSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIKCgJpZBgCIAEoAxITCgZkcnlSdW4YAyABKAhIAYgBARISCgVwcnVuZRgEIAEoCEgCiAEBEhkKDGFwcE5hbWVzcGFjZRgGIAEoCUgDiAEBEhQKB3Byb2plY3QYByABKAlIBIgBAUIHCgVfbmFtZUIJCgdfZHJ5UnVuQggKBl9wcnVuZUIPCg1fYXBwTmFtZXNwYWNlQgoKCF9wcm9qZWN0IoUBChlPcGVyYXRpb25UZXJtaW5hdGVSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIZCgxhcHBOYW1lc3BhY2UYAiABKAlIAYgBARIUCgdwcm9qZWN0GAMgASgJSAKIAQFCBwoFX25hbWVCDwoNX2FwcE5hbWVzcGFjZUIKCghfcHJvamVjdCIcChpPcGVyYXRpb25UZXJtaW5hdGVSZXNwb25zZSLdAQoYQXBwbGljYXRpb25NYW5pZmVzdFF1ZXJ5EhEKBG5hbWUYASABKAlIAIgBARIVCghyZXZpc2lvbhgCIAEoCUgBiAEBEhkKDGFwcE5hbWVzcGFjZRgDIAEoCUgCiAEBEhQKB3Byb2plY3QYBCABKAlIA4gBARIRCglyZXZpc2lvbnMYBiADKAkSFAoHbm9DYWNoZRgHIAEoCEgEiAEBQgcKBV9uYW1lQgsKCV9yZXZpc2lvbkIPCg1fYXBwTmFtZXNwYWNlQgoKCF9wcm9qZWN0QgoKCF9ub0NhY2hlIpYCCh5BcHBsaWNhdGlvblJlc291cmNlRXZlbnRzUXVlcnkSEQoEbmFtZRgBIAEoCUgAiAEBEh4KEXJlc291cmNlTmFtZXNwYWNlGAIgASgJSAGIAQESGQoMcmVzb3VyY2VOYW1lGAMgASgJSAKIAQESGAoLcmVzb3VyY2VVSUQYBCABKAlIA4gBARIZCgxhcHBOYW1lc3BhY2UYBSABKAlIBIgBARIUCgdwcm9qZWN0GAYgASgJSAWIAQFCBwoFX25hbWVCFAoSX3Jlc291cmNlTmFtZXNwYWNlQg8KDV9yZXNvdXJjZU5hbWVCDgoMX3Jlc291cmNlVUlEQg8KDV9hcHBOYW1lc3BhY2VCCgoIX3Byb2plY3QizwEKFVJldmlzaW9uTWV0YWRhdGFRdWVyeRIRCgRuYW1lGAEgASgJSACIAQESFQoIcmV2aXNpb24YAiABKAlIAYgBARIZCgxhcHBOYW1lc3BhY2UYAyABKAlIAogBARIUCgdwcm9qZWN0GAQgASgJSAOIAQESGAoLc291cmNlSW5kZXgYBSABKAVIBIgBAUIHCgVfbmFtZUILCglfcmV2aXNpb25CDwoNX2FwcE5hbWVzcGFjZUIKCghfcHJvamVjdEIOCgxfc291cmNlSW5kZXgiZAoPQXBwbGljYXRpb25MaXN0EikKCG1ldGFkYXRhGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBImCgVpdGVtcxgCIAMoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiQgoYTWFuYWdlZFJlc291cmNlc1Jlc3BvbnNlEiYKBWl0ZW1zGAEgAygLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJTChVBcHBsaWNhdGlvbldhdGNoRXZlbnQSDAoEdHlwZRgBIAEoCRIsCgthcHBsaWNhdGlvbhgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QixwEKF0FwcGxpY2F0aW9uUGF0Y2hSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARISCgVwYXRjaBgCIAEoCUgBiAEBEhYKCXBhdGNoVHlwZRgDIAEoCUgCiAEBEhkKDGFwcE5hbWVzcGFjZRgFIAEoCUgDiAEBEhQKB3Byb2plY3QYBiABKAlIBIgBAUIHCgVfbmFtZUIICgZfcGF0Y2hCDAoKX3BhdGNoVHlwZUIPCg1fYXBwTmFtZXNwYWNlQgoKCF9wcm9qZWN0IrQCChpBcHBsaWNhdGlvblJlc291cmNlUmVxdWVzdBIRCgRuYW1lGAEgASgJSACIAQESFgoJbmFtZXNwYWNlGAIgASgJSAGIAQESGQoMcmVzb3VyY2VOYW1lGAMgASgJSAKIAQESFAoHdmVyc2lvbhgEIAEoCUgDiAEBEhIKBWdyb3VwGAUgASgJSASIAQESEQoEa2luZBgGIAEoCUgFiAEBEhkKDGFwcE5hbWVzcGFjZRgHIAEoCUgGiAEBEhQKB3Byb2plY3QYCCABKAlIB4gBAUIHCgVfbmFtZUIMCgpfbmFtZXNwYWNlQg8KDV9yZXNvdXJjZU5hbWVCCgoIX3ZlcnNpb25CCAoGX2dyb3VwQgcKBV9raW5kQg8KDV9hcHBOYW1lc3BhY2VCCgoIX3Byb2plY3Qi/QIKH0FwcGxpY2F0aW9uUmVzb3VyY2VQYXRjaFJlcXVlc3QSEQoEbmFtZRgBIAEoCUgAiAEBEhYKCW5hbWVzcGFjZRgCIAEoCUgBiAEBEhkKDHJlc291cmNlTmFtZRgDIAEoCUgCiAEBEhQKB3ZlcnNpb24YBCABKAlIA4gBARISCgVncm91cBgFIAEoCUgEiAEBEhEKBGtpbmQYBiABKAlIBYgBARISCgVwYXRjaBgHIAEoCUgGiAEBEhYKCXBhdGNoVHlwZRgIIAEoCUgHiAEBEhkKDGFwcE5hbWVzcGFjZRgJIAEoCUgIiAEBEhQKB3Byb2plY3QYCiABKAlICYgBAUIHCgVfbmFtZUIMCgpfbmFtZXNwYWNlQg8KDV9yZXNvdXJjZU5hbWVCCgoIX3ZlcnNpb25CCAoGX2dyb3VwQgcKBV9raW5kQggKBl9wYXRjaEIMCgpfcGF0Y2hUeXBlQg8KDV9hcHBOYW1lc3BhY2VCCgoIX3Byb2plY3Qi+AIKIEFwcGxpY2F0aW9uUmVzb3VyY2VEZWxldGVSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIWCgluYW1lc3BhY2UYAiABKAlIAYgBARIZCgxyZXNvdXJjZU5hbWUYAyABKAlIAogBARIUCgd2ZXJzaW9uGAQgASgJSAOIAQESEgoFZ3JvdXAYBSABKAlIBIgBARIRCgRraW5kGAYgASgJSAWIAQESEgoFZm9yY2UYByABKAhIBogBARITCgZvcnBoYW4YCCABKAhIB4gBARIZCgxhcHBOYW1lc3BhY2UYCSABKAlICIgBARIUCgdwcm9qZWN0GAogASgJSAmIAQFCBwoFX25hbWVCDAoKX25hbWVzcGFjZUIPCg1fcmVzb3VyY2VOYW1lQgoKCF92ZXJzaW9uQggKBl9ncm91cEIHCgVfa2luZEIICgZfZm9yY2VCCQoHX29ycGhhbkIPCg1fYXBwTmFtZXNwYWNlQgoKCF9wcm9qZWN0Ii8KG0FwcGxpY2F0aW9uUmVzb3VyY2VSZXNwb25zZRIQCghtYW5pZmVzdBgBIAEoCSLSAgoYUmVzb3VyY2VBY3Rpb25SdW5SZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIWCgluYW1lc3BhY2UYAiABKAlIAYgBARIZCgxyZXNvdXJjZU5hbWUYAyABKAlIAogBARIUCgd2ZXJzaW9uGAQgASgJSAOIAQESEgoFZ3JvdXAYBSABKAlIBIgBARIRCgRraW5kGAYgASgJSAWIAQESEwoGYWN0aW9uGAcgASgJSAaIAQESGQoMYXBwTmFtZXNwYWNlGAggASgJSAeIAQESFAoHcHJvamVjdBgJIAEoCUgIiAEBQgcKBV9uYW1lQgwKCl9uYW1lc3BhY2VCDwoNX3Jlc291cmNlTmFtZUIKCghfdmVyc2lvbkIICgZfZ3JvdXBCBwoFX2tpbmRCCQoHX2FjdGlvbkIPCg1fYXBwTmFtZXNwYWNlQgoKCF9wcm9qZWN0IkcKG1Jlc291cmNlQWN0aW9uc0xpc3RSZXNwb25zZRIoCgdhY3Rpb25zGAEgAygLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCKHAQobQXBwbGljYXRpb25TeW5jV2luZG93c1F1ZXJ5EhEKBG5hbWUYASABKAlIAIgBARIZCgxhcHBOYW1lc3BhY2UYAiABKAlIAYgBARIUCgdwcm9qZWN0GAMgASgJSAKIAQFCBwoFX25hbWVCDwoNX2FwcE5hbWVzcGFjZUIKCghfcHJvamVjdCKTAQoeQXBwbGljYXRpb25TeW5jV2luZG93c1Jlc3BvbnNlEi4KDWFjdGl2ZVdpbmRvd3MYASADKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjAKD2Fzc2lnbmVkV2luZG93cxgCIAMoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDwoHY2FuU3luYxgDIAEoCCJ5ChNMaXN0QXBwTGlua3NSZXF1ZXN0EhEKBG5hbWUYASABKAlIAIgBARIWCgluYW1lc3BhY2UYAyABKAlIAYgBARIUCgdwcm9qZWN0GAQgASgJSAKIAQFCBwoFX25hbWVCDAoKX25hbWVzcGFjZUIKCghfcHJvamVjdCI3Cg1MaW5rc1Jlc3BvbnNlEiYKBWl0ZW1zGAEgAygLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdDLZEAoSQXBwbGljYXRpb25TZXJ2aWNlEkMKBExpc3QSHS5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvblF1ZXJ5GhwuYXBwbGljYXRpb24uQXBwbGljYXRpb25MaXN0EkwKBVdhdGNoEh0uYXBwbGljYXRpb24uQXBwbGljYXRpb25RdWVyeRoiLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uV2F0Y2hFdmVudDABEkgKBkNyZWF0ZRIlLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uQ3JlYXRlUmVxdWVzdBoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSPQoDR2V0Eh0uYXBwbGljYXRpb24uQXBwbGljYXRpb25RdWVyeRoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSSAoGVXBkYXRlEiUuYXBwbGljYXRpb24uQXBwbGljYXRpb25VcGRhdGVSZXF1ZXN0GhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBJQCgpVcGRhdGVTcGVjEikuYXBwbGljYXRpb24uQXBwbGljYXRpb25VcGRhdGVTcGVjUmVxdWVzdBoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSUQoGRGVsZXRlEiUuYXBwbGljYXRpb24uQXBwbGljYXRpb25EZWxldGVSZXF1ZXN0GiAuYXBwbGljYXRpb24uQXBwbGljYXRpb25SZXNwb25zZRJECgRTeW5jEiMuYXBwbGljYXRpb24uQXBwbGljYXRpb25TeW5jUmVxdWVzdBoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSTAoIUm9sbGJhY2sSJy5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvblJvbGxiYWNrUmVxdWVzdBoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSZQoSVGVybWluYXRlT3BlcmF0aW9uEiYuYXBwbGljYXRpb24uT3BlcmF0aW9uVGVybWluYXRlUmVxdWVzdBonLmFwcGxpY2F0aW9uLk9wZXJhdGlvblRlcm1pbmF0ZVJlc3BvbnNlEkQKDFJlc291cmNlVHJlZRIbLmFwcGxpY2F0aW9uLlJlc291cmNlc1F1ZXJ5GhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBJLChFXYXRjaFJlc291cmNlVHJlZRIbLmFwcGxpY2F0aW9uLlJlc291cmNlc1F1ZXJ5GhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdDABElYKEE1hbmFnZWRSZXNvdXJjZXMSGy5hcHBsaWNhdGlvbi5SZXNvdXJjZXNRdWVyeRolLmFwcGxpY2F0aW9uLk1hbmFnZWRSZXNvdXJjZXNSZXNwb25zZRJOCgxHZXRNYW5pZmVzdHMSJS5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvbk1hbmlmZXN0UXVlcnkaFy5nb29nbGUucHJvdG9idWYuU3RydWN0EloKEkxpc3RSZXNvdXJjZUV2ZW50cxIrLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uUmVzb3VyY2VFdmVudHNRdWVyeRoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSTwoQUmV2aXNpb25NZXRhZGF0YRIiLmFwcGxpY2F0aW9uLlJldmlzaW9uTWV0YWRhdGFRdWVyeRoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSRgoFUGF0Y2gSJC5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvblBhdGNoUmVxdWVzdBoXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSYAoLR2V0UmVzb3VyY2USJy5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvblJlc291cmNlUmVxdWVzdBooLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uUmVzb3VyY2VSZXNwb25zZRJnCg1QYXRjaFJlc291cmNlEiwuYXBwbGljYXRpb24uQXBwbGljYXRpb25SZXNvdXJjZVBhdGNoUmVxdWVzdBooLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uUmVzb3VyY2VSZXNwb25zZRJhCg5EZWxldGVSZXNvdXJjZRItLmFwcGxpY2F0aW9uLkFwcGxpY2F0aW9uUmVzb3VyY2VEZWxldGVSZXF1ZXN0GiAuYXBwbGljYXRpb24uQXBwbGljYXRpb25SZXNwb25zZRJoChNMaXN0UmVzb3VyY2VBY3Rpb25zEicuYXBwbGljYXRpb24uQXBwbGljYXRpb25SZXNvdXJjZVJlcXVlc3QaKC5hcHBsaWNhdGlvbi5SZXNvdXJjZUFjdGlvbnNMaXN0UmVzcG9uc2USXAoRUnVuUmVzb3VyY2VBY3Rpb24SJS5hcHBsaWNhdGlvbi5SZXNvdXJjZUFjdGlvblJ1blJlcXVlc3QaIC5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvblJlc3BvbnNlEkkKCUxpc3RMaW5rcxIgLmFwcGxpY2F0aW9uLkxpc3RBcHBMaW5rc1JlcXVlc3QaGi5hcHBsaWNhdGlvbi5MaW5rc1Jlc3BvbnNlElgKEUxpc3RSZXNvdXJjZUxpbmtzEicuYXBwbGljYXRpb24uQXBwbGljYXRpb25SZXNvdXJjZVJlcXVlc3QaGi5hcHBsaWNhdGlvbi5MaW5rc1Jlc3BvbnNlEnIKGUdldEFwcGxpY2F0aW9uU3luY1dpbmRvd3MSKC5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvblN5bmNXaW5kb3dzUXVlcnkaKy5hcHBsaWNhdGlvbi5BcHBsaWNhdGlvblN5bmNXaW5kb3dzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct]);
 
 /**
  * Filters of List, Get and Watch (REST: the query of GET /api/v1/applications).
@@ -674,6 +674,428 @@ export const ApplicationWatchEventSchema: GenMessage<ApplicationWatchEvent> = /*
   messageDesc(file_argocd_server_application_application, 17);
 
 /**
+ * @generated from message application.ApplicationPatchRequest
+ */
+export type ApplicationPatchRequest = Message<"application.ApplicationPatchRequest"> & {
+  /**
+   * @generated from field: optional string name = 1;
+   */
+  name?: string | undefined;
+
+  /**
+   * The patch (JSON string): a JSON merge patch, a JSON patch or a strategic merge patch.
+   *
+   * @generated from field: optional string patch = 2;
+   */
+  patch?: string | undefined;
+
+  /**
+   * "merge" (default), "json" or "strategic".
+   *
+   * @generated from field: optional string patchType = 3;
+   */
+  patchType?: string | undefined;
+
+  /**
+   * @generated from field: optional string appNamespace = 5;
+   */
+  appNamespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string project = 6;
+   */
+  project?: string | undefined;
+};
+
+/**
+ * Describes the message application.ApplicationPatchRequest.
+ * Use `create(ApplicationPatchRequestSchema)` to create a new message.
+ */
+export const ApplicationPatchRequestSchema: GenMessage<ApplicationPatchRequest> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 18);
+
+/**
+ * One resource of an app (GetResource, ListResourceActions, ListResourceLinks).
+ *
+ * @generated from message application.ApplicationResourceRequest
+ */
+export type ApplicationResourceRequest = Message<"application.ApplicationResourceRequest"> & {
+  /**
+   * @generated from field: optional string name = 1;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional string namespace = 2;
+   */
+  namespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string resourceName = 3;
+   */
+  resourceName?: string | undefined;
+
+  /**
+   * @generated from field: optional string version = 4;
+   */
+  version?: string | undefined;
+
+  /**
+   * @generated from field: optional string group = 5;
+   */
+  group?: string | undefined;
+
+  /**
+   * @generated from field: optional string kind = 6;
+   */
+  kind?: string | undefined;
+
+  /**
+   * @generated from field: optional string appNamespace = 7;
+   */
+  appNamespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string project = 8;
+   */
+  project?: string | undefined;
+};
+
+/**
+ * Describes the message application.ApplicationResourceRequest.
+ * Use `create(ApplicationResourceRequestSchema)` to create a new message.
+ */
+export const ApplicationResourceRequestSchema: GenMessage<ApplicationResourceRequest> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 19);
+
+/**
+ * @generated from message application.ApplicationResourcePatchRequest
+ */
+export type ApplicationResourcePatchRequest = Message<"application.ApplicationResourcePatchRequest"> & {
+  /**
+   * @generated from field: optional string name = 1;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional string namespace = 2;
+   */
+  namespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string resourceName = 3;
+   */
+  resourceName?: string | undefined;
+
+  /**
+   * @generated from field: optional string version = 4;
+   */
+  version?: string | undefined;
+
+  /**
+   * @generated from field: optional string group = 5;
+   */
+  group?: string | undefined;
+
+  /**
+   * @generated from field: optional string kind = 6;
+   */
+  kind?: string | undefined;
+
+  /**
+   * The patch (JSON string).
+   *
+   * @generated from field: optional string patch = 7;
+   */
+  patch?: string | undefined;
+
+  /**
+   * "merge" (default), "json" or "strategic".
+   *
+   * @generated from field: optional string patchType = 8;
+   */
+  patchType?: string | undefined;
+
+  /**
+   * @generated from field: optional string appNamespace = 9;
+   */
+  appNamespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string project = 10;
+   */
+  project?: string | undefined;
+};
+
+/**
+ * Describes the message application.ApplicationResourcePatchRequest.
+ * Use `create(ApplicationResourcePatchRequestSchema)` to create a new message.
+ */
+export const ApplicationResourcePatchRequestSchema: GenMessage<ApplicationResourcePatchRequest> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 20);
+
+/**
+ * @generated from message application.ApplicationResourceDeleteRequest
+ */
+export type ApplicationResourceDeleteRequest = Message<"application.ApplicationResourceDeleteRequest"> & {
+  /**
+   * @generated from field: optional string name = 1;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional string namespace = 2;
+   */
+  namespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string resourceName = 3;
+   */
+  resourceName?: string | undefined;
+
+  /**
+   * @generated from field: optional string version = 4;
+   */
+  version?: string | undefined;
+
+  /**
+   * @generated from field: optional string group = 5;
+   */
+  group?: string | undefined;
+
+  /**
+   * @generated from field: optional string kind = 6;
+   */
+  kind?: string | undefined;
+
+  /**
+   * @generated from field: optional bool force = 7;
+   */
+  force?: boolean | undefined;
+
+  /**
+   * @generated from field: optional bool orphan = 8;
+   */
+  orphan?: boolean | undefined;
+
+  /**
+   * @generated from field: optional string appNamespace = 9;
+   */
+  appNamespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string project = 10;
+   */
+  project?: string | undefined;
+};
+
+/**
+ * Describes the message application.ApplicationResourceDeleteRequest.
+ * Use `create(ApplicationResourceDeleteRequestSchema)` to create a new message.
+ */
+export const ApplicationResourceDeleteRequestSchema: GenMessage<ApplicationResourceDeleteRequest> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 21);
+
+/**
+ * The live manifest of a resource (JSON string; Secret values masked).
+ *
+ * @generated from message application.ApplicationResourceResponse
+ */
+export type ApplicationResourceResponse = Message<"application.ApplicationResourceResponse"> & {
+  /**
+   * @generated from field: string manifest = 1;
+   */
+  manifest: string;
+};
+
+/**
+ * Describes the message application.ApplicationResourceResponse.
+ * Use `create(ApplicationResourceResponseSchema)` to create a new message.
+ */
+export const ApplicationResourceResponseSchema: GenMessage<ApplicationResourceResponse> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 22);
+
+/**
+ * @generated from message application.ResourceActionRunRequest
+ */
+export type ResourceActionRunRequest = Message<"application.ResourceActionRunRequest"> & {
+  /**
+   * @generated from field: optional string name = 1;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional string namespace = 2;
+   */
+  namespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string resourceName = 3;
+   */
+  resourceName?: string | undefined;
+
+  /**
+   * @generated from field: optional string version = 4;
+   */
+  version?: string | undefined;
+
+  /**
+   * @generated from field: optional string group = 5;
+   */
+  group?: string | undefined;
+
+  /**
+   * @generated from field: optional string kind = 6;
+   */
+  kind?: string | undefined;
+
+  /**
+   * @generated from field: optional string action = 7;
+   */
+  action?: string | undefined;
+
+  /**
+   * @generated from field: optional string appNamespace = 8;
+   */
+  appNamespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string project = 9;
+   */
+  project?: string | undefined;
+};
+
+/**
+ * Describes the message application.ResourceActionRunRequest.
+ * Use `create(ResourceActionRunRequestSchema)` to create a new message.
+ */
+export const ResourceActionRunRequestSchema: GenMessage<ResourceActionRunRequest> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 23);
+
+/**
+ * ResourceAction list (JSON objects `{name, disabled, ...}`).
+ *
+ * @generated from message application.ResourceActionsListResponse
+ */
+export type ResourceActionsListResponse = Message<"application.ResourceActionsListResponse"> & {
+  /**
+   * @generated from field: repeated google.protobuf.Struct actions = 1;
+   */
+  actions: JsonObject[];
+};
+
+/**
+ * Describes the message application.ResourceActionsListResponse.
+ * Use `create(ResourceActionsListResponseSchema)` to create a new message.
+ */
+export const ResourceActionsListResponseSchema: GenMessage<ResourceActionsListResponse> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 24);
+
+/**
+ * @generated from message application.ApplicationSyncWindowsQuery
+ */
+export type ApplicationSyncWindowsQuery = Message<"application.ApplicationSyncWindowsQuery"> & {
+  /**
+   * @generated from field: optional string name = 1;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional string appNamespace = 2;
+   */
+  appNamespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string project = 3;
+   */
+  project?: string | undefined;
+};
+
+/**
+ * Describes the message application.ApplicationSyncWindowsQuery.
+ * Use `create(ApplicationSyncWindowsQuerySchema)` to create a new message.
+ */
+export const ApplicationSyncWindowsQuerySchema: GenMessage<ApplicationSyncWindowsQuery> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 25);
+
+/**
+ * ApplicationSyncWindow lists (JSON objects `{kind, schedule, duration, manualSync}`).
+ *
+ * @generated from message application.ApplicationSyncWindowsResponse
+ */
+export type ApplicationSyncWindowsResponse = Message<"application.ApplicationSyncWindowsResponse"> & {
+  /**
+   * @generated from field: repeated google.protobuf.Struct activeWindows = 1;
+   */
+  activeWindows: JsonObject[];
+
+  /**
+   * @generated from field: repeated google.protobuf.Struct assignedWindows = 2;
+   */
+  assignedWindows: JsonObject[];
+
+  /**
+   * @generated from field: bool canSync = 3;
+   */
+  canSync: boolean;
+};
+
+/**
+ * Describes the message application.ApplicationSyncWindowsResponse.
+ * Use `create(ApplicationSyncWindowsResponseSchema)` to create a new message.
+ */
+export const ApplicationSyncWindowsResponseSchema: GenMessage<ApplicationSyncWindowsResponse> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 26);
+
+/**
+ * @generated from message application.ListAppLinksRequest
+ */
+export type ListAppLinksRequest = Message<"application.ListAppLinksRequest"> & {
+  /**
+   * @generated from field: optional string name = 1;
+   */
+  name?: string | undefined;
+
+  /**
+   * The app's namespace.
+   *
+   * @generated from field: optional string namespace = 3;
+   */
+  namespace?: string | undefined;
+
+  /**
+   * @generated from field: optional string project = 4;
+   */
+  project?: string | undefined;
+};
+
+/**
+ * Describes the message application.ListAppLinksRequest.
+ * Use `create(ListAppLinksRequestSchema)` to create a new message.
+ */
+export const ListAppLinksRequestSchema: GenMessage<ListAppLinksRequest> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 27);
+
+/**
+ * LinkInfo list (JSON objects `{title, url, description, iconClass}`).
+ *
+ * @generated from message application.LinksResponse
+ */
+export type LinksResponse = Message<"application.LinksResponse"> & {
+  /**
+   * @generated from field: repeated google.protobuf.Struct items = 1;
+   */
+  items: JsonObject[];
+};
+
+/**
+ * Describes the message application.LinksResponse.
+ * Use `create(LinksResponseSchema)` to create a new message.
+ */
+export const LinksResponseSchema: GenMessage<LinksResponse> = /*@__PURE__*/
+  messageDesc(file_argocd_server_application_application, 28);
+
+/**
  * @generated from service application.ApplicationService
  */
 export const ApplicationService: GenService<{
@@ -837,6 +1259,96 @@ export const ApplicationService: GenService<{
     methodKind: "unary";
     input: typeof RevisionMetadataQuerySchema;
     output: typeof StructSchema;
+  },
+  /**
+   * Patches an app (RBAC update; the project change is checked too); answers the app.
+   *
+   * @generated from rpc application.ApplicationService.Patch
+   */
+  patch: {
+    methodKind: "unary";
+    input: typeof ApplicationPatchRequestSchema;
+    output: typeof StructSchema;
+  },
+  /**
+   * The live manifest of one of the app's resources (RBAC applications get).
+   *
+   * @generated from rpc application.ApplicationService.GetResource
+   */
+  getResource: {
+    methodKind: "unary";
+    input: typeof ApplicationResourceRequestSchema;
+    output: typeof ApplicationResourceResponseSchema;
+  },
+  /**
+   * Patches one of the app's resources (RBAC applications update/<group>/<kind>/...).
+   *
+   * @generated from rpc application.ApplicationService.PatchResource
+   */
+  patchResource: {
+    methodKind: "unary";
+    input: typeof ApplicationResourcePatchRequestSchema;
+    output: typeof ApplicationResourceResponseSchema;
+  },
+  /**
+   * Deletes one of the app's resources (RBAC applications delete/<group>/<kind>/...).
+   *
+   * @generated from rpc application.ApplicationService.DeleteResource
+   */
+  deleteResource: {
+    methodKind: "unary";
+    input: typeof ApplicationResourceDeleteRequestSchema;
+    output: typeof ApplicationResponseSchema;
+  },
+  /**
+   * The actions of a resource (none: resource actions are not supported).
+   *
+   * @generated from rpc application.ApplicationService.ListResourceActions
+   */
+  listResourceActions: {
+    methodKind: "unary";
+    input: typeof ApplicationResourceRequestSchema;
+    output: typeof ResourceActionsListResponseSchema;
+  },
+  /**
+   * Runs a resource action (Unimplemented: resource actions are not supported).
+   *
+   * @generated from rpc application.ApplicationService.RunResourceAction
+   */
+  runResourceAction: {
+    methodKind: "unary";
+    input: typeof ResourceActionRunRequestSchema;
+    output: typeof ApplicationResponseSchema;
+  },
+  /**
+   * The deep links of the app (argocd-cm application.links).
+   *
+   * @generated from rpc application.ApplicationService.ListLinks
+   */
+  listLinks: {
+    methodKind: "unary";
+    input: typeof ListAppLinksRequestSchema;
+    output: typeof LinksResponseSchema;
+  },
+  /**
+   * The deep links of one of the app's resources (argocd-cm resource.links).
+   *
+   * @generated from rpc application.ApplicationService.ListResourceLinks
+   */
+  listResourceLinks: {
+    methodKind: "unary";
+    input: typeof ApplicationResourceRequestSchema;
+    output: typeof LinksResponseSchema;
+  },
+  /**
+   * The project's sync windows that apply to the app, the active ones, and whether it may sync.
+   *
+   * @generated from rpc application.ApplicationService.GetApplicationSyncWindows
+   */
+  getApplicationSyncWindows: {
+    methodKind: "unary";
+    input: typeof ApplicationSyncWindowsQuerySchema;
+    output: typeof ApplicationSyncWindowsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_argocd_server_application_application, 0);
