@@ -477,6 +477,35 @@ export class KubeClient {
     }
   }
 
+  /**
+   * A GET whose answer is a stream of text, not JSON (a pod's log: `pods/<name>/log`): resolves
+   * with the response once the API server has answered 2xx; any other answer throws KubeApiError
+   * with the server's message. Rate-limited and counted like a request, never retried; abort it
+   * with `params.signal` (or destroy the stream).
+   */
+  async openText(
+    params: Omit<RequestParams, 'method' | 'body' | 'contentType'>,
+  ): Promise<IncomingMessage> {
+    const what = `GET ${params.path}`;
+    const verb = params.verb ?? 'get';
+    const waited = await this.limiter.acquire(params.signal);
+    this.metrics.waited(verb, waited);
+    this.metrics.started(verb);
+    const t0 = this.now();
+    let res: IncomingMessage;
+    try {
+      res = await this.open({ ...params, method: 'GET' }, params.timeoutMs);
+    } catch (err) {
+      this.metrics.finished(verb, 'GET', 0, this.now() - t0, undefined);
+      throw err;
+    }
+    const status = res.statusCode ?? 0;
+    this.metrics.finished(verb, 'GET', status, this.now() - t0, undefined);
+    if (status < 200 || status >= 300)
+      throw this.statusError(status, await this.readBody(res, what), what);
+    return res;
+  }
+
   async get<T = KubeObject>(ref: ResourceRef & { name: string }): Promise<T> {
     return this.request<T>({ method: 'GET', path: resourcePath(ref), verb: 'get' });
   }

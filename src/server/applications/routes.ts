@@ -7,6 +7,7 @@
 import type { ApiService } from '../service.js';
 import { registerAppSetRoutes } from './appset-routes.js';
 import { registerCrudRoutes } from './crud-routes.js';
+import { registerLogsRoutes } from './logs-routes.js';
 import { registerOperationRoutes } from './operation-routes.js';
 import { registerResourceRoutes } from './resource-routes.js';
 import { registerApplicationRpc } from './rpc.js';
@@ -19,6 +20,7 @@ export const applicationsService: ApiService = {
     const crud = registerCrudRoutes(routes, state);
     const operations = registerOperationRoutes(routes, state);
     const resources = registerResourceRoutes(routes, state);
+    registerLogsRoutes(routes, state);
     // the same handlers over gRPC, gRPC-Web and Connect
     registerApplicationRpc(routes, state, { ...crud, ...operations, ...resources });
   },

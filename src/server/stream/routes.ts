@@ -100,7 +100,8 @@ function watchersOf(state: AppState): Set<Watcher> {
   return set;
 }
 
-function streamOptions(deps: ServiceDeps, state: AppState): StreamOptions {
+/** The options of an app stream (SSE/NDJSON) of this server (also the logs stream). */
+export function streamOptions(deps: ServiceDeps, state: AppState): StreamOptions {
   return {
     keepaliveMs: state.options.streamKeepaliveMs,
     sessionRecheckMs: state.options.streamSessionRecheckMs,
