@@ -168,15 +168,20 @@ describe('argocd-server ApplicationService resource, link and sync-window method
 
   it('patches an app with update rights only', async () => {
     const patch = JSON.stringify({ metadata: { annotations: { note: 'from-connect' } } });
-    const saved = toJson(StructSchema, await apps.patch({ name: 'web', patch }, alice));
+    const saved = toJson(
+      StructSchema,
+      await apps.patch({ name: 'web', patch, patchType: 'merge' }, alice),
+    );
     assert.equal(((saved.metadata as JsonObject).annotations as JsonObject).note, 'from-connect');
     const stored = await srv.kube.get({ ...APPS, namespace: srv.namespace, name: 'web' });
     assert.equal(stored.metadata.annotations?.note, 'from-connect');
-    const denied = await caught(apps.patch({ name: 'other', patch }, alice));
-    const missing = await caught(apps.patch({ name: 'no-such', patch }, alice));
+    const denied = await caught(apps.patch({ name: 'other', patch, patchType: 'merge' }, alice));
+    const missing = await caught(apps.patch({ name: 'no-such', patch, patchType: 'merge' }, alice));
     assert.equal(denied.code, 'PermissionDenied');
     assert.deepEqual(denied, missing);
-    const bad = await caught(apps.patch({ name: 'web', patch: '{not json' }, alice));
+    const bad = await caught(
+      apps.patch({ name: 'web', patch: '{not json', patchType: 'merge' }, alice),
+    );
     assert.equal(bad.code, 'InvalidArgument');
   });
 

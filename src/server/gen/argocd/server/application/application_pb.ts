@@ -683,14 +683,14 @@ export type ApplicationPatchRequest = Message<"application.ApplicationPatchReque
   name?: string | undefined;
 
   /**
-   * The patch (JSON string): a JSON merge patch, a JSON patch or a strategic merge patch.
+   * The patch (JSON string): a JSON patch (an array of operations) or a JSON merge patch.
    *
    * @generated from field: optional string patch = 2;
    */
   patch?: string | undefined;
 
   /**
-   * "merge" (default), "json" or "strategic".
+   * "json" (default) or "merge".
    *
    * @generated from field: optional string patchType = 3;
    */
@@ -810,7 +810,8 @@ export type ApplicationResourcePatchRequest = Message<"application.ApplicationRe
   patch?: string | undefined;
 
   /**
-   * "merge" (default), "json" or "strategic".
+   * The Kubernetes patch content type: application/merge-patch+json, application/json-patch+json
+   * or application/strategic-merge-patch+json (default: merge).
    *
    * @generated from field: optional string patchType = 8;
    */
