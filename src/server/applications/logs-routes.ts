@@ -10,7 +10,7 @@
  *   `namespace`): the pods below that resource in the app's tree; otherwise every pod of the app;
  *   at most `MAX_PODS`.
  * - `container`, `follow`, `tailLines`, `sinceSeconds`, `sinceTime.seconds`, `previous` go to the pod
- *   log API; `untilTime` (RFC 3339) drops later lines; `filter` keeps lines containing it
+ *   log API (without `follow`, at most `MAX_LOG_BYTES` per pod); `untilTime` (RFC 3339) drops later lines; `filter` keeps lines containing it
  *   (`!text`: lines not containing it), case-insensitive unless `matchCase`.
  * - Every pod's log is opened before the stream starts, so an error of the Kubernetes API (no such
  *   container, a pod that never ran: "does not have a host assigned") is answered as an API error
@@ -33,6 +33,8 @@ import type { AppRequest } from './types.js';
 /** Most pods whose logs one request reads (Argo CD's default `maxPodLogsToRender`). */
 export const MAX_PODS = 10;
 const MAX_TAIL_LINES = 100_000;
+/** Most bytes read of one pod's log when not following (the pod log API's `limitBytes`). */
+const MAX_LOG_BYTES = 16 * 1024 * 1024;
 
 /** `v1alpha1`-style LogEntry (application.LogEntry). */
 export interface LogEntry {
@@ -211,6 +213,7 @@ export function registerLogsRoutes(routes: ApiRoutes, state: AppState): void {
                       ? undefined
                       : new Date(sinceTimeSec * 1000).toISOString().replace('.000Z', 'Z'),
                   timestamps: true,
+                  limitBytes: follow ? undefined : MAX_LOG_BYTES,
                 },
                 signal: abort.signal,
               })
