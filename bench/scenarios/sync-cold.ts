@@ -111,14 +111,30 @@ export const scenario: Scenario = {
       try {
         const refMs = await bareReplay(names, refNs.name);
         ctx.log(`reference: ${n} apps × 4 objects in ${Math.round(refMs)} ms`);
+        // per-app phase times from the controller's own log (auto-sync decided, sync planned)
+        const decided = new Map<string, number>();
+        const planned = new Map<string, number>();
+        const created = new Map<string, number>();
         const ctl = await bench.startController({
+          log: (_level, message, fields) => {
+            const app = typeof fields?.application === 'string' ? fields.application : undefined;
+            if (app === undefined) return;
+            if (message === 'sync planned') {
+              if (!planned.has(app)) planned.set(app, performance.now());
+            } else if (message.startsWith('initiated automated sync')) {
+              if (!decided.has(app)) decided.set(app, performance.now());
+            }
+          },
           operationProcessors: OPERATION_PROCESSORS,
           kubectlParallelismLimit: 20,
           clusterClientOptions: { qps: QPS, burst: BURST },
         });
         const c = ctl.controller;
         const t0 = performance.now();
-        await bench.createApps(names, () => ({ syncPolicy: { automated: { prune: true } } }));
+        await bench.createApps(names, (name) => {
+          created.set(name, performance.now());
+          return { syncPolicy: { automated: { prune: true } } };
+        });
         await waitUntil(
           'every app is Synced',
           () =>
@@ -152,6 +168,17 @@ export const scenario: Scenario = {
               secs(a.status?.operationState?.startedAt),
           )
           .sort((x, y) => x - y);
+        const median = (xs: number[]): number =>
+          round((xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN) / 1000, 2);
+        const gap = (a: Map<string, number>, b: Map<string, number>): number[] =>
+          names.map((x) => (b.get(x) ?? NaN) - (a.get(x) ?? NaN)).filter((x) => !isNaN(x));
+        const phases = {
+          medianCreatedToAutoSyncS: median(gap(created, decided)),
+          medianAutoSyncToPlannedS: median(gap(decided, planned)),
+          firstAutoSyncS: round((Math.min(...decided.values()) - t0) / 1000, 2),
+          firstPlannedS: round((Math.min(...planned.values()) - t0) / 1000, 2),
+          lastPlannedS: round((Math.max(...planned.values()) - t0) / 1000, 2),
+        };
         const timeline = {
           firstStartS: round(started[0] ?? NaN, 1),
           lastStartS: round(started[started.length - 1] ?? NaN, 1),
@@ -184,6 +211,7 @@ export const scenario: Scenario = {
             statusPatches: c.counters.statusPatches,
             failed: failed.length,
             timeline,
+            phases,
           },
         });
       } finally {
