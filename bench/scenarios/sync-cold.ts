@@ -1,7 +1,8 @@
 /**
  * sync-cold (performance anchors §7 rows 2 and 3): N apps × 4 objects (Deployment scaled to 0,
  * ServiceAccount, Service, ConfigMap) synced from scratch by automated sync, on the real
- * kube-apiserver with the managed cluster's client at Argo CD's defaults (QPS 50, burst 100),
+ * kube-apiserver with both of the controller's clients (control plane: Application writes and
+ * Events; managed cluster: discovery, watches, applies) at Argo CD's defaults (QPS 50, burst 100),
  * 10 operation processors and 20 parallel requests per sync.
  *
  * Candidate: time from creating the Applications to every app Synced with its operation Succeeded.
@@ -111,14 +112,34 @@ export const scenario: Scenario = {
       try {
         const refMs = await bareReplay(names, refNs.name);
         ctx.log(`reference: ${n} apps × 4 objects in ${Math.round(refMs)} ms`);
+        // per-app phase times from the controller's own log (auto-sync decided, sync planned)
+        const decided = new Map<string, number>();
+        const planned = new Map<string, number>();
+        const created = new Map<string, number>();
         const ctl = await bench.startController({
+          // every client of the controller at the same limits, as the binary sets them
+          // (--k8s-client-qps/--k8s-client-burst apply to the control-plane clients too)
+          client: bench.client(QPS, BURST),
+          eventClient: bench.client(QPS, BURST),
+          log: (_level, message, fields) => {
+            const app = typeof fields?.application === 'string' ? fields.application : undefined;
+            if (app === undefined) return;
+            if (message === 'sync planned') {
+              if (!planned.has(app)) planned.set(app, performance.now());
+            } else if (message.startsWith('initiated automated sync')) {
+              if (!decided.has(app)) decided.set(app, performance.now());
+            }
+          },
           operationProcessors: OPERATION_PROCESSORS,
           kubectlParallelismLimit: 20,
           clusterClientOptions: { qps: QPS, burst: BURST },
         });
         const c = ctl.controller;
         const t0 = performance.now();
-        await bench.createApps(names, () => ({ syncPolicy: { automated: { prune: true } } }));
+        await bench.createApps(names, (name) => {
+          created.set(name, performance.now());
+          return { syncPolicy: { automated: { prune: true } } };
+        });
         await waitUntil(
           'every app is Synced',
           () =>
@@ -152,6 +173,17 @@ export const scenario: Scenario = {
               secs(a.status?.operationState?.startedAt),
           )
           .sort((x, y) => x - y);
+        const median = (xs: number[]): number =>
+          round((xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN) / 1000, 2);
+        const gap = (a: Map<string, number>, b: Map<string, number>): number[] =>
+          names.map((x) => (b.get(x) ?? NaN) - (a.get(x) ?? NaN)).filter((x) => !isNaN(x));
+        const phases = {
+          medianCreatedToAutoSyncS: median(gap(created, decided)),
+          medianAutoSyncToPlannedS: median(gap(decided, planned)),
+          firstAutoSyncS: round((Math.min(...decided.values()) - t0) / 1000, 2),
+          firstPlannedS: round((Math.min(...planned.values()) - t0) / 1000, 2),
+          lastPlannedS: round((Math.max(...planned.values()) - t0) / 1000, 2),
+        };
         const timeline = {
           firstStartS: round(started[0] ?? NaN, 1),
           lastStartS: round(started[started.length - 1] ?? NaN, 1),
@@ -160,6 +192,7 @@ export const scenario: Scenario = {
           medianOperationS: round(durations[Math.floor(durations.length / 2)] ?? NaN, 1),
         };
         const failed = c.listApps().filter((a) => a.status?.operationState?.phase !== 'Succeeded');
+        const managed = (await c.registry.acquire('https://kubernetes.default.svc')).client.stats();
         ctx.log(`candidate: ${n} apps Synced in ${Math.round(candMs)} ms`);
         const ratio = refMs / candMs;
         results.push({
@@ -177,12 +210,13 @@ export const scenario: Scenario = {
             appsPerSecond: round(n / (candMs / 1000), 1),
             referenceAppsPerSecond: round(n / (refMs / 1000), 1),
             clusterApiCalls: c.apiCalls(),
-            managedClusterRequests: (
-              await c.registry.acquire('https://kubernetes.default.svc')
-            ).client.stats().requests,
+            managedClusterRequests: managed.requests,
+            // time requests of the managed cluster's client spent waiting for the limiter
+            managedClusterThrottledS: round(managed.throttledMs / 1000, 1),
             statusPatches: c.counters.statusPatches,
             failed: failed.length,
             timeline,
+            phases,
           },
         });
       } finally {

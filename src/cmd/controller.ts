@@ -180,6 +180,8 @@ export async function runController(
   collectDefaultMetrics({ register: registry });
   const tuning = kubeTuningFromConfig(o);
   const client = new KubeClient(connection, { ...tuning.client, metricsRegistry: registry });
+  // audit Events get a client (and so a rate limiter) of their own, as in Argo CD
+  const eventClient = new KubeClient(connection, { ...tuning.client, metricsRegistry: registry });
   const repoServer = reloadingRepoServerClient(
     o.repoServer,
     tlsSource,
@@ -189,6 +191,7 @@ export async function runController(
   const controller = new ApplicationController({
     namespace,
     client,
+    eventClient,
     repoServer,
     inClusterConnection: connection,
     clusterClientOptions: { ...tuning.client, metricsRegistry: registry },
@@ -224,6 +227,7 @@ export async function runController(
     );
     repoServer.close();
     client.close();
+    eventClient.close();
     return 2;
   }
   logger.info({ address: o.metricsAddress, port: metrics.port }, 'metrics listening');
@@ -235,6 +239,7 @@ export async function runController(
     await controller.stop();
     await metrics.close();
     client.close();
+    eventClient.close();
     return 1;
   }
   ready = true;
@@ -247,5 +252,6 @@ export async function runController(
   await controller.stop();
   await metrics.close();
   client.close();
+  eventClient.close();
   return 0;
 }

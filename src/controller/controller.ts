@@ -106,6 +106,12 @@ export interface ApplicationControllerOptions {
   readonly namespace: string;
   /** the control plane's own client */
   readonly client: KubeClient;
+  /**
+   * the client the audit Events are written with (default `client`). Argo CD records Events through
+   * a clientset of its own, so they have their own rate limiter and a burst of Events never delays
+   * the Application writes that operations wait for.
+   */
+  readonly eventClient?: KubeClient;
   readonly repoServer: RepoServerClient;
   /**
    * the connection used for `https://kubernetes.default.svc` when no cluster Secret gives it
@@ -366,7 +372,7 @@ export class ApplicationController {
       log: this.log,
       name: `configmaps in ${ns}`,
     });
-    this.recorder = new EventRecorder(client, {
+    this.recorder = new EventRecorder(options.eventClient ?? client, {
       component: 'argocd-application-controller',
       enabled: options.events ?? 'all',
       log: this.log,
@@ -633,6 +639,24 @@ export class ApplicationController {
       } else this.requestRefresh(name, 'recent');
       return;
     }
+    this.onUntrackedChange(newObj ?? oldObj);
+  }
+
+  /**
+   * An untracked object changed: apps whose project warns about orphaned resources in its
+   * namespace compare again (≈ Argo CD refreshing apps on orphaned resource changes), so the
+   * warning appears and clears without waiting for the periodic refresh.
+   */
+  private onUntrackedChange(obj: KubeObject | undefined): void {
+    const ns = obj?.metadata.namespace;
+    if (!ns) return;
+    let watching: Set<string> | undefined;
+    for (const p of this.projects.list())
+      if (p.spec.orphanedResources) (watching ??= new Set()).add(p.metadata.name ?? '');
+    if (!watching) return;
+    for (const a of this.apps.list())
+      if (watching.has(a.spec.project) && a.spec.destination.namespace === ns)
+        this.requestRefresh(a.metadata.name ?? '', 'recent');
   }
 
   /** Periodic refreshes: every app after `timeout.reconciliation` plus its jitter. */

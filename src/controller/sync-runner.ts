@@ -6,7 +6,10 @@
  * machine waits for live state (a wave becoming healthy, a hook completing) or is done.
  *
  * Persistence: the plan and state live in memory; what survives a restart is Argo CD's own record,
- * `status.operationState.syncResult.resources[]`, written after every batch of actions. After a
+ * `status.operationState.syncResult.resources[]`. The results of a batch that changed the cluster
+ * are written before the next batch runs, or by the caller when the round ends (the completion
+ * write when the sync is done, the Running write when it waits), so at most the batch in flight is
+ * unrecorded at any time, and a sync finished in one round costs one write, not two. After a
  * restart the operation is re-planned at the same revision and resumed with `restoreSyncState`:
  * finished tasks keep their result, running ones resume waiting, the rest run.
  */
@@ -55,7 +58,7 @@ export interface SyncRoundInput {
   readonly terminate: boolean;
   readonly nowMs: number;
   readonly timeoutMs: number;
-  /** called after each batch of actions with the progress so far (persist it) */
+  /** called before a batch of actions when the previous one changed the cluster (persist it) */
   readonly progress: (r: SyncStepResult) => Promise<void>;
   readonly log: KubeLog;
 }
@@ -106,6 +109,8 @@ export class SyncRunner {
         resumed: input.persisted !== undefined && input.persisted.length > 0,
       });
     }
+    // results of executed non-dry-run actions not yet written (see the module comment)
+    let unpersisted = false;
     for (let batch = 0; ; batch++) {
       const step = stepSync(
         r.plan,
@@ -130,9 +135,11 @@ export class SyncRunner {
         return { ...base, phase: step.phase };
       }
       if (step.actions.length === 0) return { ...base, phase: step.phase, requeueAfterMs: 1_000 };
+      // persist what the earlier batch changed before changing more (a restart resumes from it);
+      // a round that ends here instead is persisted by its caller (completion or Running write)
+      if (unpersisted) await input.progress({ ...base, phase: step.phase });
       r.results = await execute(input.applier, step.actions, input.concurrency);
-      if (batch > 0 || step.actions.some((a) => !a.dryRun))
-        await input.progress({ ...base, phase: step.phase });
+      unpersisted = step.actions.some((a) => !a.dryRun);
       if (batch >= MAX_BATCHES_PER_ROUND) return { ...base, phase: step.phase, requeueAfterMs: 0 };
     }
   }

@@ -206,6 +206,24 @@ describe('argocd-application-controller (in-process)', () => {
     assert.equal(outOfSync.status.resources?.length, 3);
     assert.ok(outOfSync.status.reconciledAt);
     assert.equal(outOfSync.status.sourceType, 'Directory');
+    // every operationState the API server stores during the sync (a watch sees each version)
+    const opStates: string[] = [];
+    const watching = new AbortController();
+    const watch = argo.client
+      .watch<Application>(
+        { ...APPS, namespace: argo.name },
+        {
+          resourceVersion: outOfSync.metadata.resourceVersion ?? '0',
+          fieldSelector: 'metadata.name=guestbook',
+          signal: watching.signal,
+        },
+        (ev) => {
+          if (ev.type !== 'MODIFIED') return;
+          const st = JSON.stringify(ev.object.status?.operationState ?? null);
+          if (st !== 'null' && opStates[opStates.length - 1] !== st) opStates.push(st);
+        },
+      )
+      .catch(() => undefined);
     await requestSync(argo.client, argo.name, 'guestbook', {}, 'admin');
     const synced = await waitForApp(
       argo.client,
@@ -219,6 +237,13 @@ describe('argocd-application-controller (in-process)', () => {
         a.operation === undefined,
     );
     const op = synced.status?.operationState;
+    await until('the watch has seen the completed operation', () =>
+      Promise.resolve(opStates.some((x) => x.includes('"Succeeded"'))),
+    );
+    watching.abort();
+    await watch;
+    // a sync finished in one round (one wave, no hooks) writes its operation state once
+    assert.equal(opStates.length, 1, `operation states written: ${opStates.join('\n')}`);
     assert.equal(op?.syncResult?.revision, sha);
     assert.equal(op.syncResult.resources?.length, 3);
     assert.ok(op.syncResult.resources.every((r) => r.status === 'Synced'));
