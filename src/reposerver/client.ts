@@ -25,6 +25,7 @@
  */
 import { Agent as HttpsAgent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
+import type { ClientHttp2Stream, Http2Session } from 'node:http2';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Client, type Transport } from '@connectrpc/connect';
 import {
@@ -230,6 +231,33 @@ function toClientError(err: unknown, signal: AbortSignal | undefined): RepoServe
   return new RepoServerClientError(code, ce.code, `repo server: ${ce.rawMessage}`, { cause: err });
 }
 
+/**
+ * Receive window of the client's HTTP/2 connection (all streams together). HTTP/2 starts every
+ * connection at 64 KiB whatever the stream windows are, so a manifest response of a few hundred
+ * kilobytes would otherwise wait for several WINDOW_UPDATE round trips between the two processes.
+ */
+const CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
+/** Receive window of each stream (SETTINGS_INITIAL_WINDOW_SIZE). */
+const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/** An HTTP/2 session manager that opens each new connection's receive window wide. */
+class WideWindowSessionManager extends Http2SessionManager {
+  readonly #widened = new WeakSet<Http2Session>();
+
+  override async request(
+    ...args: Parameters<Http2SessionManager['request']>
+  ): Promise<ClientHttp2Stream> {
+    const stream = await super.request(...args);
+    const session = stream.session;
+    if (session && !this.#widened.has(session)) {
+      this.#widened.add(session);
+      // sent before the server starts its answer, so even the first response is not held back
+      session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+    }
+    return stream;
+  }
+}
+
 function baseUrlOf(address: string, tls: boolean): string {
   if (/^https?:\/\//.test(address)) {
     const u = new URL(address);
@@ -261,12 +289,13 @@ export function createRepoServerClient(options: RepoServerClientOptions): RepoSe
   let transport: Transport;
   let closeTransport: () => void;
   if (protocol === 'grpc') {
-    const manager = new Http2SessionManager(
+    const manager = new WideWindowSessionManager(
       baseUrl,
       { pingIntervalMs: 30_000, idleConnectionTimeoutMs: 15 * 60_000 },
-      // a manifest response is often hundreds of kilobytes: a window larger than HTTP/2's 64 KiB
-      // default lets it arrive without waiting for window updates
-      { ...tlsOptions, settings: { initialWindowSize: 16 * 1024 * 1024 } },
+      // a manifest response is often hundreds of kilobytes: windows larger than HTTP/2's 64 KiB
+      // default (the stream's here, the connection's in WideWindowSessionManager) let it arrive
+      // without waiting for window updates
+      { ...tlsOptions, settings: { initialWindowSize: STREAM_WINDOW_BYTES } },
     );
     transport = createGrpcTransport({
       baseUrl,

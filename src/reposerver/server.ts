@@ -50,6 +50,7 @@ import {
   HealthCheckResponse_ServingStatus,
 } from './gen/grpc/health/v1/health_pb.js';
 import type { RepoService } from './service.js';
+import { isBinaryContentType } from './wire.js';
 
 /** The header that carries the stable `ERR_...` code of a RepoServerError. */
 export const ERROR_CODE_HEADER = 'x-argocd-error-code';
@@ -141,7 +142,11 @@ export function repoServerRoutes(
 ): (router: ConnectRouter) => void {
   return (router) => {
     router.service(RepoServerService, {
-      generateManifest: (req, ctx) => service.generateManifest(req, ctx.signal),
+      // binary codecs get the manifests pre-encoded (wire.ts); JSON codecs the plain message
+      generateManifest: (req, ctx) =>
+        isBinaryContentType(ctx.requestHeader.get('content-type'))
+          ? service.generateManifestBinary(req, ctx.signal)
+          : service.generateManifest(req, ctx.signal),
       resolveRevision: (req, ctx) => service.resolveRevision(req, ctx.signal),
       listRefs: (req, ctx) => service.listRefs(req, ctx.signal),
       getAppDetails: (req, ctx) => service.getAppDetails(req, ctx.signal),

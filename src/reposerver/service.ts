@@ -79,6 +79,7 @@ import type { ManifestLimits, ManifestObject } from './render/manifests.js';
 import { findOutOfBoundsSymlink, resolveAppPath, type OutOfBoundsSymlink } from './render/paths.js';
 import type { ToolLimits, ToolSet } from './render/tools.js';
 import { Cwe, Refusal, SecurityLevel, securityEvent } from './security.js';
+import { encodeManifests, withEncodedManifests, type EncodedManifests } from './wire.js';
 
 export interface RepoServiceSettings {
   /** `--dangerously-allow-file-repos` */
@@ -113,9 +114,17 @@ export interface RepoServiceDeps {
 
 interface RenderResult {
   readonly manifests: readonly string[];
+  /** the manifests encoded once for the binary wire formats (wire.ts) */
+  readonly encoded: EncodedManifests;
   readonly sourceType: SourceType;
   readonly commands: readonly string[];
 }
+
+/** Everything of a ManifestResponse but the manifests. */
+type ManifestResponseFields = Pick<
+  ManifestResponse,
+  'namespace' | 'revision' | 'sourceType' | 'commands' | 'cached'
+>;
 
 interface RenderInput {
   readonly access: RepoAccess;
@@ -274,6 +283,26 @@ export class RepoService {
 
   /** Renders the manifests of an application source at a revision. */
   async generateManifest(req: ManifestRequest, signal?: AbortSignal): Promise<ManifestResponse> {
+    const { fields, result } = await this.#generate(req, signal);
+    return create(ManifestResponseSchema, { ...fields, manifests: [...result.manifests] });
+  }
+
+  /**
+   * The same answer as `generateManifest`, with the manifests pre-encoded for a protobuf binary
+   * codec (wire.ts): a cache hit then costs no encoding. Never give it to a JSON codec.
+   */
+  async generateManifestBinary(
+    req: ManifestRequest,
+    signal?: AbortSignal,
+  ): Promise<ManifestResponse> {
+    const { fields, result } = await this.#generate(req, signal);
+    return withEncodedManifests(fields, result.encoded);
+  }
+
+  async #generate(
+    req: ManifestRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<{ fields: ManifestResponseFields; result: RenderResult }> {
     return this.#guard(
       'GenerateManifest',
       req.repo,
@@ -321,17 +350,23 @@ export class RepoService {
           } finally {
             if (this.#inflight.get(key) === running) this.#inflight.delete(key);
           }
-          const bytes = result.manifests.reduce((n, m) => n + m.length * 2, 256);
+          // the strings (two bytes a character at worst) and their encoded copy
+          const bytes = result.manifests.reduce(
+            (n, m) => n + m.length * 2,
+            256 + (result.encoded?.length ?? 0),
+          );
           this.#d.cache.set(key, { kind: 'manifests', value: result }, bytes);
         }
-        return create(ManifestResponseSchema, {
-          manifests: [...result.manifests],
-          namespace: req.namespace,
-          revision: sha,
-          sourceType: result.sourceType,
-          commands: [...result.commands],
-          cached,
-        });
+        return {
+          fields: {
+            namespace: req.namespace,
+            revision: sha,
+            sourceType: result.sourceType,
+            commands: [...result.commands],
+            cached,
+          },
+          result,
+        };
       },
     );
   }
@@ -840,7 +875,7 @@ export class RepoService {
         },
         'generated manifests',
       );
-      return { manifests, sourceType: type, commands };
+      return { manifests, encoded: encodeManifests(manifests), sourceType: type, commands };
     });
   }
 }
