@@ -107,7 +107,7 @@ export async function dataDirInstallationId(dataDir: string): Promise<string> {
   }
   const id = `argocd-ts-${randomBytes(8).toString('hex')}`;
   await mkdir(dataDir, { recursive: true });
-  await writeFile(path, `${id}\n`, { mode: 0o644, flag: 'wx' }).catch(async (err: unknown) => {
+  await writeFile(path, `${id}\n`, { mode: 0o644, flag: 'wx' }).catch((err: unknown) => {
     // another start created it meanwhile: use that one
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   });

@@ -44,7 +44,7 @@ describe('installation id (argocd-cm installationID)', () => {
     const [a] = syncedBy([configMap('c')], { installationId: 'inst-a' });
     assert.equal(a?.metadata.annotations?.[ID], 'inst-a');
     assert.equal(
-      a.metadata.annotations?.['argocd.argoproj.io/tracking-id'],
+      a.metadata.annotations['argocd.argoproj.io/tracking-id'],
       'guestbook:/ConfigMap:web/c',
     );
     const [plain] = syncedBy([configMap('c')], {});
