@@ -572,6 +572,8 @@ async function chooseCluster(o: LocalOptions, log: (l: string) => void): Promise
     dir,
     // its own process group: a Ctrl-C reaches npm start, which stops the components first
     detached: true,
+    // no component runs as a Pod or needs a ServiceAccount: don't wait 3–5 s for the controllers
+    waitForControllerManager: false,
     log: (l) => {
       log(`kube: ${l}`);
     },
