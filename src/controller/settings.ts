@@ -48,7 +48,7 @@ export function controllerSettings(
     filter: ResourceFilterSet.fromSettings(settings),
     trackingMethod: settings.trackingMethod,
     instanceLabelKey: settings.instanceLabelKey,
-    installationId: data?.installationID?.trim() ?? '',
+    installationId: settings.installationId,
     inClusterEnabled: settings.inClusterEnabled,
     problems,
     filterDigest: JSON.stringify([settings.resourceExclusions, settings.resourceInclusions]),
