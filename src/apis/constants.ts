@@ -37,6 +37,8 @@ export type SecretType = (typeof SecretTypes)[keyof typeof SecretTypes];
 export const Annotations = {
   refresh: 'argocd.argoproj.io/refresh',
   trackingId: 'argocd.argoproj.io/tracking-id',
+  /** `installationID` of argocd-cm on the objects an instance manages (several instances, one cluster) */
+  installationId: 'argocd.argoproj.io/installation-id',
   syncWave: 'argocd.argoproj.io/sync-wave',
   syncOptions: 'argocd.argoproj.io/sync-options',
   compareOptions: 'argocd.argoproj.io/compare-options',

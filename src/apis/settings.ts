@@ -51,6 +51,8 @@ export interface ArgoCdSettings {
   readonly webhookMaxPayloadSizeMB: number;
   readonly instanceLabelKey: string;
   readonly trackingMethod: 'annotation' | 'label' | 'annotation+label';
+  /** `installationID`: written on managed objects; '' = none (see engine tracking) */
+  readonly installationId: string;
   readonly execEnabled: boolean;
   readonly inClusterEnabled: boolean;
   readonly sensitiveMaskAnnotations: readonly string[];
@@ -79,6 +81,7 @@ export const DEFAULT_SETTINGS: ArgoCdSettings = Object.freeze({
   webhookMaxPayloadSizeMB: 50,
   instanceLabelKey: 'app.kubernetes.io/instance',
   trackingMethod: 'annotation',
+  installationId: '',
   execEnabled: false,
   inClusterEnabled: true,
   sensitiveMaskAnnotations: [],
@@ -276,6 +279,7 @@ export function parseArgoCdConfigMap(data: Readonly<Record<string, string>> | un
       ? d['application.instanceLabelKey'].trim()
       : def.instanceLabelKey,
     trackingMethod,
+    installationId: d.installationID?.trim() ?? '',
     execEnabled: parseBool(d, 'exec.enabled', false, problems),
     inClusterEnabled: parseBool(d, 'cluster.inClusterEnabled', true, problems),
     sensitiveMaskAnnotations:

@@ -59,8 +59,8 @@ describe('resolveLoginOptions', () => {
 });
 
 describe('resolveTokenOptions', () => {
-  it('gives API tokens 90 days by default, a Go duration when set, never with 0', () => {
-    assert.equal(resolveTokenOptions({}).apiTokenDefaultLifetimeMs, 90 * 86_400_000);
+  it('gives API tokens no expiry by default (Argo CD), a Go duration when set, never with 0', () => {
+    assert.equal(resolveTokenOptions({}).apiTokenDefaultLifetimeMs, 0);
     assert.equal(
       resolveTokenOptions({ ARGOCD_API_TOKEN_DEFAULT_LIFETIME: '720h' }).apiTokenDefaultLifetimeMs,
       720 * 3_600_000,

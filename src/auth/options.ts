@@ -114,13 +114,13 @@ export function resolveLoginOptions(env: Env): LoginOptions {
 
 /** Token lifetimes not set in argocd-cm. */
 export interface TokenOptions {
-  /** lifetime of API and project tokens requested without one; 0 = never expire (Argo CD) */
+  /** lifetime of API and project tokens requested without one; 0 (default) = never expire (Argo CD) */
   readonly apiTokenDefaultLifetimeMs: number;
 }
 
 /**
- * Reads `ARGOCD_API_TOKEN_DEFAULT_LIFETIME` (a Go duration such as `2160h`; `0` restores Argo
- * CD's never-expiring tokens). The login session lifetime comes from `users.session.duration` in
+ * Reads `ARGOCD_API_TOKEN_DEFAULT_LIFETIME` (a Go duration such as `2160h`; unset or `0` keeps
+ * Argo CD's never-expiring tokens). The login session lifetime comes from `users.session.duration` in
  * argocd-cm instead.
  */
 export function resolveTokenOptions(env: Env): TokenOptions {

@@ -28,11 +28,11 @@ export const TOKEN_ISSUER = 'argocd';
 /** Argo CD's `users.session.duration` default. */
 export const DEFAULT_SESSION_LIFETIME_MS = 24 * 3_600_000;
 /**
- * Lifetime of an API or project token requested without one. Argo CD issues such tokens without
- * `exp` (they never expire, argo-cd#27496); argocd-ts gives them 90 days unless the operator sets
- * this to 0. See docs/auth.md.
+ * Lifetime of an API or project token requested without one: 0 = no `exp`, as in Argo CD (whose
+ * CLI `--expires-in` defaults to `0s` = never). Operators who want a default lifetime set
+ * `ARGOCD_API_TOKEN_DEFAULT_LIFETIME` (see `resolveTokenOptions`, docs/auth.md).
  */
-export const DEFAULT_API_TOKEN_LIFETIME_MS = 90 * 86_400_000;
+export const DEFAULT_API_TOKEN_LIFETIME_MS = 0;
 /** Login tokens with less than this left are renewed (Argo CD's `autoRegenerateTokenDuration`). */
 export const RENEW_BEFORE_MS = 5 * 60_000;
 /** Tolerated clock difference between API server replicas for `exp`, `nbf` and `iat`. */
@@ -314,7 +314,7 @@ export class SessionManager {
   /**
    * Issues an API token for an account with the `apiKey` capability and records `{id, iat, exp}`
    * through the AccountStore (a token is valid only while its record exists). `expiresInMs`
-   * undefined or 0 means the configured default (90 days unless set to 0 = never).
+   * undefined or 0 means the configured default (none = never expires, unless the operator set one).
    */
   async issueApiToken(
     username: string,

@@ -33,10 +33,36 @@ export type CliErrorCode =
 
 export class CliError extends CodedError<CliErrorCode> {
   readonly code: CliErrorCode;
-  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** what to do next, printed as `hint:` under the message */
+  readonly hint: string | undefined;
+  constructor(
+    code: CliErrorCode,
+    message: string,
+    options?: { readonly cause?: unknown; readonly hint?: string },
+  ) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.code = code;
+    this.hint = options?.hint;
   }
+}
+
+/**
+ * A refused password login (`POST /api/v1/session` answered Unauthenticated) as a CliError that
+ * says what to check; undefined for any other error. The server answers the same for an unknown
+ * user and a wrong password (on purpose), so the hint names both.
+ */
+export function loginRefusedError(err: unknown, username: string): CliError | undefined {
+  if (!(err instanceof ClientError) || err.code !== 'ERR_CLIENT_API' || err.grpcCode !== 16)
+    return undefined;
+  const reason = err.serverMessage ?? 'Invalid username or password';
+  const admin =
+    username === 'admin'
+      ? "; the initial admin password is printed by 'argocd admin initial-password -n <namespace>' (until it is changed)"
+      : '';
+  return new CliError('ERR_CLI_NOT_LOGGED_IN', `failed to log in as "${username}": ${reason}`, {
+    cause: err,
+    hint: `check the user name and the password (the server does not say which is wrong)${admin}`,
+  });
 }
 
 /** A usage error: bad flags or arguments (exit 2). */
@@ -95,7 +121,7 @@ function hint(err: unknown): string | undefined {
  * wherever they appear (passwords and tokens the command read).
  */
 export function formatError(err: unknown, secrets: readonly string[] = []): string {
-  const h = hint(err);
+  const h = err instanceof CliError ? err.hint : hint(err);
   const msg = sanitizeText(errorMessage(err), secrets);
   return `argocd: ${msg}\n${h ? `hint: ${h}\n` : ''}`;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ClientError } from '../client/index.js';
 import { formatUnixTime, parseExpiresIn } from './durations.js';
-import { CliError, exitCodeFor, formatError } from './errors.js';
+import { CliError, exitCodeFor, formatError, loginRefusedError } from './errors.js';
 import { parseHeaders, resolveGlobals, splitArgocdOpts } from './global-options.js';
 import { parseManifests, readManifestDir } from './manifests.js';
 import { ssoProviderFromSettings } from './sso.js';
@@ -35,6 +35,27 @@ describe('exit codes', () => {
     it(c.name, () => {
       assert.equal(exitCodeFor(c.err), c.code);
     });
+  it('says what to check when a login is refused, not the generic "not logged in" hint', () => {
+    const refused = new ClientError('ERR_CLIENT_API', 'x', {
+      grpcCode: 16,
+      serverMessage: 'Invalid username or password',
+    });
+    const admin = loginRefusedError(refused, 'admin');
+    assert.ok(admin);
+    assert.equal(exitCodeFor(admin), 12);
+    const msg = formatError(admin);
+    assert.match(msg, /^argocd: failed to log in as "admin": Invalid username or password\n/);
+    assert.match(msg, /hint: check the user name and the password.*argocd admin initial-password/);
+    assert.doesNotMatch(msg, /argocd login/);
+    const other = formatError(loginRefusedError(refused, 'alice'));
+    assert.match(other, /hint: check the user name and the password/);
+    assert.doesNotMatch(other, /initial-password/);
+    assert.equal(
+      loginRefusedError(new ClientError('ERR_CLIENT_API', 'x', { grpcCode: 7 }), 'a'),
+      undefined,
+    );
+    assert.equal(loginRefusedError(new Error('x'), 'a'), undefined);
+  });
   it('hints what to do and removes secrets from messages', () => {
     const msg = formatError(
       new ClientError('ERR_CLIENT_API', 'failed to x: bad pass hunter22', { grpcCode: 16 }),

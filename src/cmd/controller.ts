@@ -45,6 +45,7 @@ import {
   type ClientTlsConfig,
 } from '../tls/index.js';
 import { createLogger } from './dex-server-log.js';
+import { describeListenFailure } from './listen-error.js';
 
 type Options = ResolvedOptions<typeof controllerOptionSpecs>;
 
@@ -222,8 +223,17 @@ export async function runController(
   try {
     metrics = await listenControllerMetrics(registry, o.metricsAddress, o.metricsPort, () => ready);
   } catch (err) {
+    const listen = describeListenFailure(err, [
+      {
+        what: 'metrics',
+        address: o.metricsAddress,
+        port: o.metricsPort,
+        portFlag: '--metrics-port',
+        addressFlag: '--metrics-address',
+      },
+    ]);
     process.stderr.write(
-      `argocd-application-controller: failed to listen on ${o.metricsAddress}:${o.metricsPort}: ${errorMessage(err)}\n`,
+      `argocd-application-controller: ${listen ?? `failed to listen on ${o.metricsAddress}:${o.metricsPort}: ${errorMessage(err)}`}\n`,
     );
     repoServer.close();
     client.close();

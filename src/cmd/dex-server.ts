@@ -26,6 +26,7 @@ import { DexServer, listen, type Listener, type OidcLogger } from '../oidc/index
 import { SecretKeyStore, readDexSettings, watchCollection } from './dex-server-kube.js';
 import { createLogger } from './dex-server-log.js';
 import { loadServingCertificate, watchServingCertificate } from './dex-server-tls.js';
+import { describeListenFailure } from './listen-error.js';
 
 export interface DexServerRunDeps {
   readonly env?: NodeJS.ProcessEnv;
@@ -250,7 +251,17 @@ export async function run(argv: readonly string[], deps: DexServerRunDeps = {}):
     await Promise.all(watches);
     return 0;
   } catch (err) {
-    log.error({ err: sanitizeText(errorMessage(err)) }, 'argocd-dex-server cannot start');
+    const listen = describeListenFailure(err, [
+      {
+        what: 'OIDC provider',
+        address: options.address,
+        port: options.port,
+        portFlag: '--port',
+        addressFlag: '--address',
+      },
+    ]);
+    log.error({ err: sanitizeText(listen ?? errorMessage(err)) }, 'argocd-dex-server cannot start');
+    if (listen !== undefined) stderr.write(`argocd-dex-server: ${listen}\n`);
     return 1;
   } finally {
     stopCertWatch?.();

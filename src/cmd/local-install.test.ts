@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -7,6 +9,7 @@ import { RbacEnforcer, rbacOptionsFromConfigMaps } from '../rbac/index.js';
 import {
   CRD_HASH_ANNOTATION,
   crdManifests,
+  dataDirInstallationId,
   DEMO_GROUP,
   defaultArgocdCmData,
   defaultCmdParamsData,
@@ -141,6 +144,24 @@ describe('the default argocd-cm and argocd-cmd-params-cm', () => {
     assert.equal(cm['users.anonymous.enabled'], 'false');
     assert.equal(cm['exec.enabled'], 'false');
     assert.equal(cm['admin.enabled'], 'true');
+  });
+
+  it("writes the data directory's installation id, the same at every start of that directory", async () => {
+    const a = await mkdtemp(join(tmpdir(), 'argocd-ts-instid-'));
+    const b = await mkdtemp(join(tmpdir(), 'argocd-ts-instid-'));
+    try {
+      const id = await dataDirInstallationId(a);
+      assert.match(id, /^argocd-ts-[0-9a-f]{16}$/);
+      assert.equal(await dataDirInstallationId(a), id);
+      assert.notEqual(await dataDirInstallationId(b), id);
+      assert.equal(defaultArgocdCmData('https://127.0.0.1:9443', id).installationID, id);
+      assert.equal(defaultArgocdCmData('https://127.0.0.1:9443').installationID, undefined);
+      await writeFile(join(a, 'installation-id'), 'not valid!\n');
+      await assert.rejects(dataDirInstallationId(a), /holds no valid id/);
+    } finally {
+      await rm(a, { recursive: true, force: true });
+      await rm(b, { recursive: true, force: true });
+    }
   });
 
   it('writes only argocd-cmd-params-cm keys some component reads', () => {

@@ -4,7 +4,9 @@
  *
  * - the namespace and the `argoproj.io` CRDs (server-side applied, waited for until Established);
  * - `argocd-cm` with `url` (kept in step with the local server's address while it is a loopback
- *   URL), the admin account on, anonymous access, exec and status badges off;
+ *   URL), the admin account on, anonymous access, exec and status badges off, and the data
+ *   directory's `installationID` (kept in `<data-dir>/installation-id`): two instances on one cluster
+ *   with an app of the same name then never touch each other's objects;
  * - `argocd-rbac-cm` with `policy.default: ''` (deny by default) and the demo group's role;
  * - `argocd-cmd-params-cm` with the defaults written out (edit and restart to change them);
  * - `argocd-tls-certs-cm`, `argocd-ssh-known-hosts-cm` (empty);
@@ -12,7 +14,9 @@
  *
  * `argocd-secret` (server key, admin password) is left to argocd-server's own initial setup.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   API_GROUP,
@@ -82,10 +86,39 @@ export function defaultCmdParamsData(): Record<string, string> {
   };
 }
 
+/** The file in the data directory that holds its installation id. */
+export const INSTALLATION_ID_FILE = 'installation-id';
+
+/**
+ * The data directory's installation id (argocd-cm `installationID`): read from
+ * `<dataDir>/installation-id`, created there (`argocd-ts-<16 hex>`) on first use.
+ */
+export async function dataDirInstallationId(dataDir: string): Promise<string> {
+  const path = join(dataDir, INSTALLATION_ID_FILE);
+  try {
+    const id = (await readFile(path, 'utf8')).trim();
+    if (/^[A-Za-z0-9._-]{1,63}$/.test(id)) return id;
+    throw new LocalError(
+      'ERR_LOCAL_SETUP',
+      `failed to read the installation id: ${path} holds no valid id (letters, digits, . _ -); fix or delete it`,
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const id = `argocd-ts-${randomBytes(8).toString('hex')}`;
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(path, `${id}\n`, { mode: 0o644, flag: 'wx' }).catch((err: unknown) => {
+    // another start created it meanwhile: use that one
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  });
+  return (await readFile(path, 'utf8')).trim();
+}
+
 /** `argocd-cm` as first written (`url` is the local server's). */
-export function defaultArgocdCmData(url: string): Record<string, string> {
+export function defaultArgocdCmData(url: string, installationId?: string): Record<string, string> {
   return {
     url,
+    ...(installationId !== undefined ? { installationID: installationId } : {}),
     'admin.enabled': 'true',
     'users.anonymous.enabled': 'false',
     'exec.enabled': 'false',
@@ -249,6 +282,8 @@ export interface InstallOptions {
   readonly serverUrl: string;
   readonly timeoutMs: number;
   readonly log: (line: string) => void;
+  /** argocd-cm `installationID` written when argocd-cm is created (see `dataDirInstallationId`) */
+  readonly installationId?: string;
 }
 
 /** Installs (or checks) everything in the module comment. */
@@ -257,7 +292,7 @@ export async function installBase(k: KubeClient, o: InstallOptions): Promise<voi
   await Promise.all([ensureNamespace(k, ns), installCrds(k, o.timeoutMs)]);
   const cm = await readConfigMapData(k, ns, ConfigNames.cm);
   if (cm === undefined) {
-    await patchConfigMap(k, ns, ConfigNames.cm, defaultArgocdCmData(o.serverUrl));
+    await patchConfigMap(k, ns, ConfigNames.cm, defaultArgocdCmData(o.serverUrl, o.installationId));
   } else if (cm.url !== o.serverUrl) {
     if (isLoopbackUrl(cm.url)) await patchConfigMap(k, ns, ConfigNames.cm, { url: o.serverUrl });
     else

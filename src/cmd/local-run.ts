@@ -41,7 +41,13 @@ import {
   type DemoFiles,
 } from './local-demo.js';
 import { startGitHttpServer, type GitHttpServer } from './local-git-server.js';
-import { DEMO_GROUP, DEMO_ROLE, installBase, readConfigMapData } from './local-install.js';
+import {
+  DEMO_GROUP,
+  DEMO_ROLE,
+  dataDirInstallationId,
+  installBase,
+  readConfigMapData,
+} from './local-install.js';
 import { PORT_FLAGS, type LocalOptions, type LocalPorts, type PortName } from './local-options.js';
 import { ensureLocalPki, type LocalPki } from './local-pki.js';
 import {
@@ -321,6 +327,7 @@ export async function runLocal(o: LocalOptions): Promise<number> {
         serverUrl,
         timeoutMs: o.readyTimeoutMs,
         log,
+        installationId: await dataDirInstallationId(o.dataDir),
       });
       [pki, demo] = await Promise.all([
         ensureLocalPki(k, o.namespace, o.dataDir, log),
@@ -565,6 +572,8 @@ async function chooseCluster(o: LocalOptions, log: (l: string) => void): Promise
     dir,
     // its own process group: a Ctrl-C reaches npm start, which stops the components first
     detached: true,
+    // no component runs as a Pod or needs a ServiceAccount: don't wait 3–5 s for the controllers
+    waitForControllerManager: false,
     log: (l) => {
       log(`kube: ${l}`);
     },

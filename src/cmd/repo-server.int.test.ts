@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,7 +89,10 @@ function run(
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // a program that fails to start must exit by itself: kill it (and fail) if it hangs
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('exit', (code) => {
+      clearTimeout(timer);
       resolve({ code, stderr, stdout });
     });
   });
@@ -233,6 +237,34 @@ describe('argocd-repo-server binary', () => {
       assert.match(r.stderr, /only one of tls\.crt and tls\.key/);
     } finally {
       await rm(half, { recursive: true, force: true });
+    }
+  });
+
+  it('exits non-zero with the address and the flag to change when its port is taken', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const r = await run([
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--metrics-port',
+        '0',
+        '--tls-cert-dir',
+        dir,
+      ]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `argocd-repo-server: failed to listen on 127\\.0\\.0\\.1:${port} \\(repo server\\): the address is already in use; .* --port`,
+        ),
+      );
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'a stack trace was printed');
+    } finally {
+      holder.close();
     }
   });
 

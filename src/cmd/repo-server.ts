@@ -22,6 +22,7 @@ import {
 import { errorMessage } from '../lib/index.js';
 import { listenMetrics, startRepoServer, type RepoServerTls } from '../reposerver/index.js';
 import { createSelfSignedCertificate } from '../tls/index.js';
+import { describeListenFailure, type ListenTarget } from './listen-error.js';
 
 type Options = ResolvedOptions<typeof repoServerOptionSpecs>;
 
@@ -138,36 +139,58 @@ export async function runRepoServer(
   }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const server = await startRepoServer(
+  const targets: ListenTarget[] = [
+    { what: 'repo server', address, port: o.port, portFlag: '--port', addressFlag: '--address' },
     {
-      address,
-      port: o.port,
-      tls,
-      parallelismLimit: o.parallelismLimit,
-      maxCombinedDirectoryManifestsBytes: o.maxCombinedDirectoryManifestsSize,
-      allowOutOfBoundsSymlinks: o.allowOobSymlinks,
-      allowFileRepos: o.dangerouslyAllowFileRepos,
-      revisionCacheTtlMs: o.revisionCacheExpiration,
-      repoCacheTtlMs: o.repoCacheExpiration,
-      manifestCacheMaxBytes: o.manifestCacheSize,
-      execTimeoutMs: o.execTimeout,
-      gitRequestTimeoutMs: o.gitRequestTimeout,
-      maxToolOutputBytes: o.maxToolOutputSize,
-      maxCheckouts: o.maxCheckouts,
-      ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+      what: 'metrics',
+      address: o.metricsAddress,
+      port: o.metricsPort,
+      portFlag: '--metrics-port',
+      addressFlag: '--metrics-address',
     },
-    { logger, registry },
-  );
-  if (o.allowOobSymlinks)
-    logger.warn({ security: 2 }, 'out-of-bounds symlinks are allowed (--allow-oob-symlinks)');
-  if (o.dangerouslyAllowFileRepos)
-    logger.warn(
-      { security: 2 },
-      'file:// repositories are allowed (--dangerously-allow-file-repos)',
+  ];
+  let server: Awaited<ReturnType<typeof startRepoServer>> | undefined;
+  let metrics: Awaited<ReturnType<typeof listenMetrics>>;
+  try {
+    server = await startRepoServer(
+      {
+        address,
+        port: o.port,
+        tls,
+        parallelismLimit: o.parallelismLimit,
+        maxCombinedDirectoryManifestsBytes: o.maxCombinedDirectoryManifestsSize,
+        allowOutOfBoundsSymlinks: o.allowOobSymlinks,
+        allowFileRepos: o.dangerouslyAllowFileRepos,
+        revisionCacheTtlMs: o.revisionCacheExpiration,
+        repoCacheTtlMs: o.repoCacheExpiration,
+        manifestCacheMaxBytes: o.manifestCacheSize,
+        execTimeoutMs: o.execTimeout,
+        gitRequestTimeoutMs: o.gitRequestTimeout,
+        maxToolOutputBytes: o.maxToolOutputSize,
+        maxCheckouts: o.maxCheckouts,
+        ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+      },
+      { logger, registry },
     );
-  const metrics = await listenMetrics(registry, o.metricsAddress, o.metricsPort, () =>
-    server.serving(),
-  );
+    if (o.allowOobSymlinks)
+      logger.warn({ security: 2 }, 'out-of-bounds symlinks are allowed (--allow-oob-symlinks)');
+    if (o.dangerouslyAllowFileRepos)
+      logger.warn(
+        { security: 2 },
+        'file:// repositories are allowed (--dangerously-allow-file-repos)',
+      );
+    const serving = server;
+    metrics = await listenMetrics(registry, o.metricsAddress, o.metricsPort, () =>
+      serving.serving(),
+    );
+  } catch (err) {
+    await server?.close();
+    const listen = describeListenFailure(err, targets);
+    process.stderr.write(
+      `argocd-repo-server: ${listen ?? `failed to start: ${errorMessage(err)}`}\n`,
+    );
+    return 1;
+  }
   logger.info({ address: o.metricsAddress, port: metrics.port }, 'metrics listening');
   const sig = await waitForSignal();
   logger.info({ signal: sig }, 'shutting down');

@@ -58,6 +58,7 @@ import {
   type TlsClientTls,
 } from '../tls/index.js';
 import { createLogger } from './dex-server-log.js';
+import { describeListenFailure } from './listen-error.js';
 
 export interface ServerRunDeps {
   readonly env?: NodeJS.ProcessEnv;
@@ -299,7 +300,24 @@ export async function runServer(
       },
     );
   } catch (err) {
-    logger.error({ err: sanitizeText(errorMessage(err)) }, 'argocd-server cannot start');
+    const listen = describeListenFailure(err, [
+      {
+        what: 'API server',
+        address: o.address,
+        port: o.port,
+        portFlag: '--port',
+        addressFlag: '--address',
+      },
+      {
+        what: 'metrics',
+        address: o.metricsAddress,
+        port: o.metricsPort,
+        portFlag: '--metrics-port',
+        addressFlag: '--metrics-address',
+      },
+    ]);
+    logger.error({ err: sanitizeText(listen ?? errorMessage(err)) }, 'argocd-server cannot start');
+    if (listen !== undefined) stderr.write(`argocd-server: ${listen}\n`);
     for (const c of closers.reverse()) await c();
     return 1;
   }

@@ -41,10 +41,12 @@ import {
   compareAppState,
   compileIgnoreDifferences,
   createCompareCache,
+  getAppInstance,
   planCascadeDeletion,
   prepareDesired,
   type CompareResult,
   type DesiredState,
+  type TrackingOptions,
 } from '../engine/index.js';
 import {
   ClusterRegistry,
@@ -704,6 +706,16 @@ export class ApplicationController {
 
   // ------------------------------------------------------------------ ownership
 
+  /** How objects are tracked (argocd-cm: method, instance label, installation id). */
+  private tracking(): TrackingOptions {
+    const s = this.settings;
+    return {
+      method: s.trackingMethod,
+      labelKey: s.instanceLabelKey,
+      ...(s.installationId !== '' ? { installationId: s.installationId } : {}),
+    };
+  }
+
   /** The app's instance name in tracking ids. */
   private instanceOf(app: Application): string {
     return appInstanceName(
@@ -927,6 +939,7 @@ export class ApplicationController {
       app.spec.ignoreDifferences ?? null,
       this.settings.trackingMethod,
       this.settings.instanceLabelKey,
+      this.settings.installationId,
       server,
     ]);
   }
@@ -1076,7 +1089,7 @@ export class ApplicationController {
     // compare what is applied: the protocol defaults server-side apply adds (see withSsaDefaults)
     const desired = prepareDesired((target.objects ?? []).map(withSsaDefaults), {
       appInstanceName: this.instanceOf(app),
-      tracking: { method: this.settings.trackingMethod, labelKey: this.settings.instanceLabelKey },
+      tracking: this.tracking(),
       destinationNamespace: app.spec.destination.namespace ?? '',
       resourceInfo: { isNamespaced: (g, k) => handle.cache.isNamespaced(g, k) },
       ...(app.spec.ignoreDifferences
@@ -1654,10 +1667,13 @@ export class ApplicationController {
       this.subscribe(handle);
       await this.ensureKinds(handle, statusKindsOf(app));
       const instance = this.instanceOf(app);
-      const tracked =
+      const tracking = this.tracking();
+      // same app name, another installation (installationID): not ours to delete
+      const tracked = (
         this.settings.trackingMethod === 'label'
           ? handle.cache.byInstance(instance)
-          : handle.cache.byApp(instance);
+          : handle.cache.byApp(instance)
+      ).filter((o) => getAppInstance(o, tracking) === instance);
       const plan = planCascadeDeletion(tracked);
       const remaining = plan.delete;
       const live = plan.delete.filter((o) => !o.metadata.deletionTimestamp);

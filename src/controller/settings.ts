@@ -1,7 +1,7 @@
 /**
  * The controller's view of `argocd-cm`, reloaded live: reconciliation timeout and jitter (argocd-cm
  * wins over the flags when it sets them), hard reconciliation, resource exclusions/inclusions,
- * the tracking method and instance label, whether the in-cluster cluster is enabled.
+ * the tracking method, instance label and installation id, whether the in-cluster cluster is enabled.
  */
 import { parseArgoCdConfigMap, type ArgoCdSettings, type SettingsProblem } from '../apis/index.js';
 import { ResourceFilterSet } from '../kube/index.js';
@@ -13,6 +13,8 @@ export interface ControllerSettings {
   readonly filter: ResourceFilterSet;
   readonly trackingMethod: ArgoCdSettings['trackingMethod'];
   readonly instanceLabelKey: string;
+  /** `installationID` ('' = none): written on managed objects; others' objects are left alone */
+  readonly installationId: string;
   readonly inClusterEnabled: boolean;
   readonly problems: readonly SettingsProblem[];
   /** a digest of the filter settings (a change re-plans which kinds are watched) */
@@ -46,6 +48,7 @@ export function controllerSettings(
     filter: ResourceFilterSet.fromSettings(settings),
     trackingMethod: settings.trackingMethod,
     instanceLabelKey: settings.instanceLabelKey,
+    installationId: settings.installationId,
     inClusterEnabled: settings.inClusterEnabled,
     problems,
     filterDigest: JSON.stringify([settings.resourceExclusions, settings.resourceInclusions]),

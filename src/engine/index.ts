@@ -78,6 +78,8 @@ export {
   setAppInstance,
   getAppInstance,
   isTrackedBy,
+  installationOf,
+  foreignInstallationOf,
   type TrackingMethod,
   type TrackingOptions,
   type TrackingId,

@@ -428,6 +428,42 @@ describe('argocd CLI against the API server', () => {
       });
   });
 
+  it('creates role tokens without expiry unless --expires-in is given (CLI and REST, as Argo CD)', async () => {
+    const claimsOf = (jwt: string): { exp?: number; iat: number } =>
+      JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as {
+        exp?: number;
+        iat: number;
+      };
+    await given(fx)
+      .argocd('proj', 'create', 'cli-expiry', '-s', '*', '-d', '*,*')
+      .argocd('proj', 'role', 'create', 'cli-expiry', 'ci')
+      .when()
+      .argocd('proj', 'role', 'create-token', 'cli-expiry', 'ci', '--id', 'forever')
+      .expect()
+      .success()
+      .stdout(/Expires At: Never/)
+      .check((r) => {
+        const jwt = /Token: (\S+)/.exec(r.stdout)?.[1] ?? '';
+        assert.equal(claimsOf(jwt).exp, undefined, 'a token created without -e has an exp');
+      })
+      .when()
+      .argocd('proj', 'role', 'create-token', 'cli-expiry', 'ci', '-e', '2h', '-t')
+      .expect()
+      .success()
+      .check((r) => {
+        const c = claimsOf(r.stdout.trim());
+        assert.equal((c.exp ?? 0) - c.iat, 7200);
+      });
+    const admin = await srv.login('admin', srv.adminPassword);
+    const res = await srv.request('POST', '/api/v1/projects/cli-expiry/roles/ci/token', {
+      token: admin,
+      body: { id: 'rest-forever' },
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(claimsOf(res.json<{ token: string }>().token).exp, undefined);
+    await given(fx).when().argocd('proj', 'delete', 'cli-expiry').expect().success();
+  });
+
   it('adds a private repository with the password from stdin, lists it, removes it; never prints the password', async () => {
     const url = git.url('apps');
     await given(fx)

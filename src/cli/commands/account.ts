@@ -70,7 +70,7 @@ argocd account generate-token --id laptop`,
         { flags: '-a, --account <name>', description: 'the account (default: the logged-in user)' },
         {
           flags: '-e, --expires-in <duration>',
-          description: 'lifetime, e.g. 12h or 30d (0s: no expiry where allowed)',
+          description: 'lifetime, e.g. 12h or 30d (default: none, the token never expires)',
         },
         { flags: '--id <id>', description: 'token ID (default: a random one)' },
       ],

@@ -211,7 +211,7 @@ argocd proj role create-token team-a ci --id pipeline-1`,
           options: [
             {
               flags: '-e, --expires-in <duration>',
-              description: 'lifetime, e.g. 12h or 7d (default: none)',
+              description: 'lifetime, e.g. 12h or 7d (default: none, the token never expires)',
             },
             { flags: '-i, --id <id>', description: 'token ID (default: a random one)' },
             { flags: '-t, --token-only', description: 'print only the token' },

@@ -11,7 +11,7 @@ import {
   type Connection,
 } from '../context.js';
 import type { Opts } from '../define.js';
-import { CliError, usageError } from '../errors.js';
+import { CliError, loginRefusedError, usageError } from '../errors.js';
 import {
   previousContextPath,
   removeContext,
@@ -25,6 +25,19 @@ import {
 import { formatTable } from '../output/table.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/format.js';
 import { localUserName, readUnverifiedClaims } from '../token-claims.js';
+
+/** `POST /api/v1/session`; a refused login says what to check (not the generic "not logged in" hint). */
+async function createPasswordSession(
+  client: ArgoCdClient,
+  username: string,
+  password: string,
+): Promise<string> {
+  try {
+    return await client.createSession(username, password);
+  } catch (err) {
+    throw loginRefusedError(err, username) ?? err;
+  }
+}
 
 function b64(text: string): string {
   return Buffer.from(text).toString('base64');
@@ -158,7 +171,7 @@ export async function login(
     }
     if (!username) throw usageError('a user name is required: pass --username');
     const password = await readPassword(ctx, opts.string('password'));
-    token = await client.createSession(username, password);
+    token = await createPasswordSession(client, username, password);
     ctx.secrets.push(token);
   }
   const name = opts.string('name') ?? server;
@@ -271,7 +284,7 @@ export async function relogin(
     }
     if (!username) throw usageError('a user name is required');
     const password = await readPassword(ctx, opts.string('password'));
-    token = await client.createSession(username, password);
+    token = await createPasswordSession(client, username, password);
   }
   const config = await ctx.readConfig();
   const user = config.users.find((u) => u.name === conn.context?.user.name);

@@ -18,7 +18,7 @@ import {
   parseApiVersion,
   resourceKeyOf,
 } from '../resource/key.js';
-import { getAppInstance } from '../resource/tracking.js';
+import { foreignInstallationOf, getAppInstance } from '../resource/tracking.js';
 import { getSyncWave, hasCompareOption, isHook } from '../sync/annotations.js';
 import type {
   CompareCache,
@@ -126,7 +126,8 @@ export function compareAppState(input: CompareInput): CompareResult {
 
   for (const d of desired.resources) {
     const live = liveOf.get(d);
-    if (live !== undefined) imagesOf(live, images);
+    const foreign = live === undefined ? undefined : foreignInstallationOf(live, tracking);
+    if (live !== undefined && foreign === undefined) imagesOf(live, images);
     const health = live === undefined ? undefined : healthOf(live);
     if (d.hook || d.skip) {
       items.push({
@@ -157,6 +158,28 @@ export function compareAppState(input: CompareInput): CompareResult {
         syncWave: d.syncWave,
         modified: false,
         differences: [],
+      });
+      continue;
+    }
+    if (foreign !== undefined) {
+      // another instance's object (argocd-cm installationID): neither compared, adopted nor pruned
+      conditions.push({
+        type: 'ComparisonError',
+        message: `${describeKind(d.key)} is managed by another Argo CD installation (${foreign === '' ? 'without installation id' : `installation id "${foreign}"`}); it is left alone: delete it there, or give this app another destination`,
+      });
+      items.push({
+        key: d.key,
+        version: d.version,
+        desired: d,
+        live,
+        status: 'OutOfSync',
+        health: MISSING,
+        hook: false,
+        requiresPruning: false,
+        syncWave: d.syncWave,
+        modified: false,
+        differences: [],
+        foreignInstallation: foreign,
       });
       continue;
     }

@@ -116,6 +116,11 @@ export interface ComparedResource {
   readonly differences: readonly Difference[];
   /** live carries another app's tracking (`SharedResourceWarning`) */
   readonly sharedWith?: string;
+  /**
+   * live belongs to another Argo CD installation (its `argocd.argoproj.io/installation-id`, '' for
+   * an instance without one): the planner refuses to apply it
+   */
+  readonly foreignInstallation?: string;
 }
 
 /** Result of `compareAppState`. */

@@ -6,6 +6,12 @@
  * annotations, different name or kind) is not claimed. Label tracking writes the app's instance name
  * into `app.kubernetes.io/instance` (or `application.instanceLabelKey`); `annotation+label` writes
  * both and reads the annotation.
+ *
+ * Several instances on one cluster (≈ Argo CD `installationID` in `argocd-cm`): an instance with an
+ * installation id writes it into `argocd.argoproj.io/installation-id` next to the tracking, and an
+ * object counts as tracked by an app only when that annotation equals the instance's id (absent =
+ * no id). So two instances with an app of the same name never claim, prune or adopt each other's
+ * objects (see `foreignInstallationOf`).
  */
 import { Annotations, Labels, type KubeObject } from '../../apis/index.js';
 import { sameResourceKey, type ResourceKey } from './key.js';
@@ -26,6 +32,8 @@ export interface TrackingOptions {
   readonly method?: TrackingMethod;
   /** label key for label tracking (default `app.kubernetes.io/instance`) */
   readonly labelKey?: string;
+  /** `installationID` of argocd-cm: this instance's id ('' or undefined = none) */
+  readonly installationId?: string;
 }
 
 /** A parsed tracking id. */
@@ -90,6 +98,12 @@ export function setAppInstance(
 ): KubeObject {
   const method = options.method ?? 'annotation';
   const metadata = { ...obj.metadata };
+  const installationId = options.installationId ?? '';
+  if (installationId !== '')
+    metadata.annotations = {
+      ...metadata.annotations,
+      [Annotations.installationId]: installationId,
+    };
   if (method === 'annotation' || method === 'annotation+label') {
     metadata.annotations = {
       ...metadata.annotations,
@@ -112,6 +126,7 @@ export function getAppInstance(
   options: TrackingOptions = {},
 ): string | undefined {
   const method = options.method ?? 'annotation';
+  if (installationOf(obj) !== (options.installationId ?? '')) return undefined;
   if (method === 'label') return obj.metadata.labels?.[options.labelKey ?? Labels.instance];
   const value = obj.metadata.annotations?.[Annotations.trackingId];
   if (value === undefined) return undefined;
@@ -134,4 +149,30 @@ export function isTrackedBy(
   options: TrackingOptions = {},
 ): boolean {
   return getAppInstance(obj, options) === appName;
+}
+
+/** The installation id an object carries ('' when none). */
+export function installationOf(obj: Pick<KubeObject, 'metadata'>): string {
+  return obj.metadata.annotations?.[Annotations.installationId] ?? '';
+}
+
+/**
+ * The installation id of the other instance that manages `obj` ('' = an instance without one), or
+ * undefined when `obj` is not another instance's: its installation id is ours, or it carries no
+ * installation id and no tracking at all (an unmanaged object, which a sync may adopt).
+ * @example
+ * foreignInstallationOf(live, { installationId: 'a' }) // 'b' for an object of instance b
+ */
+export function foreignInstallationOf(
+  obj: Pick<KubeObject, 'metadata'>,
+  options: TrackingOptions = {},
+): string | undefined {
+  const theirs = installationOf(obj);
+  if (theirs === (options.installationId ?? '')) return undefined;
+  if (theirs !== '') return theirs;
+  const tracked =
+    obj.metadata.annotations?.[Annotations.trackingId] !== undefined ||
+    ((options.method ?? 'annotation') !== 'annotation' &&
+      obj.metadata.labels?.[options.labelKey ?? Labels.instance] !== undefined);
+  return tracked ? '' : undefined;
 }

@@ -179,7 +179,7 @@ export function planSync(compare: CompareResult, options: SyncPlanOptions = {}):
   let desiredCount = 0;
   const pruneLastIds = new Set<string>();
 
-  const pushApply = (it: ComparedResource, target: KubeObject): void => {
+  const pushApply = (it: ComparedResource, target: KubeObject, skip?: SyncTask['skip']): void => {
     tasks.push({
       id: taskId('Sync', 'apply', it.key),
       type: 'apply',
@@ -191,6 +191,7 @@ export function planSync(compare: CompareResult, options: SyncPlanOptions = {}):
       ...(it.live?.metadata.uid === undefined ? {} : { liveUid: it.live.metadata.uid }),
       options: taskOptions(app, target, force, crdKinds),
       modified: it.modified || it.live === undefined,
+      ...(skip === undefined ? {} : { skip }),
     });
   };
 
@@ -221,6 +222,14 @@ export function planSync(compare: CompareResult, options: SyncPlanOptions = {}):
       }
       if (!matchesSelection(it.key, selection)) continue;
       desiredCount++;
+      if (it.foreignInstallation !== undefined) {
+        // another Argo CD installation's object: never adopted (the sync fails before any change)
+        pushApply(it, d.object, {
+          status: 'SyncFailed',
+          message: `refused: the live object is managed by another Argo CD installation (${it.foreignInstallation === '' ? 'without installation id' : `installation id "${it.foreignInstallation}"`})`,
+        });
+        continue;
+      }
       if (applyOutOfSyncOnly && it.status === 'Synced') continue;
       const target = respectIgnore
         ? respectIgnored(d.object, it.live, it.key, compare.ignoreDifferences)

@@ -408,6 +408,15 @@ function failureOf(s: Step, tasks: readonly SyncTask[]): string | undefined {
 }
 
 function runDryRun(s: Step): boolean {
+  // a task the plan refused (another installation's object) fails the sync before any change
+  const refused = s.plan.tasks.find((t) => t.skip?.status === 'SyncFailed');
+  if (refused !== undefined) {
+    s.finish(
+      'Failed',
+      `one or more objects failed to apply, reason: ${refused.skip?.message ?? ''}`,
+    );
+    return true;
+  }
   const dry = s.plan.tasks.filter(
     (t) =>
       t.skip === undefined &&

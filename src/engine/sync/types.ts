@@ -94,7 +94,9 @@ export interface SyncTask {
   readonly modified: boolean;
   /**
    * set when the task is reported but not run: prune disabled or `Prune=false`/`Delete=false`
-   * (`PruneSkipped`, "ignored (requires pruning)" / "ignored (no prune)")
+   * (`PruneSkipped`, "ignored (requires pruning)" / "ignored (no prune)"), or an apply the plan
+   * refuses (`SyncFailed`: the live object belongs to another Argo CD installation; the sync then
+   * fails before anything is changed)
    */
   readonly skip?: { readonly status: ResultCode; readonly message: string };
 }

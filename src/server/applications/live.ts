@@ -23,7 +23,7 @@ import {
   type Cluster,
   type KubeObject,
 } from '../../apis/index.js';
-import { appInstanceName, buildResourceTree } from '../../engine/index.js';
+import { appInstanceName, buildResourceTree, installationOf } from '../../engine/index.js';
 import {
   ClusterRegistry,
   ResourceFilterSet,
@@ -242,9 +242,12 @@ export class LiveState {
   managedObjects(handle: ClusterHandle, app: StoredApplication): KubeObject[] {
     const s = this.#deps.store.settings();
     const instance = this.instanceName(app);
-    return s.trackingMethod === 'label'
-      ? handle.cache.byInstance(instance)
-      : handle.cache.byApp(instance);
+    const tracked =
+      s.trackingMethod === 'label'
+        ? handle.cache.byInstance(instance)
+        : handle.cache.byApp(instance);
+    // an app of the same name in another installation (argocd-cm installationID) is not this one
+    return tracked.filter((o) => installationOf(o) === s.installationId);
   }
 
   /** Everything needed to read an app's live state: its cluster handle, watching its kinds. */

@@ -119,7 +119,11 @@ function desiredStateOf(
       appInstanceName: state.live.instanceName(app),
       destinationNamespace: app.spec.destination.namespace ?? '',
       resourceInfo,
-      tracking: { method: s.trackingMethod, labelKey: s.instanceLabelKey },
+      tracking: {
+        method: s.trackingMethod,
+        labelKey: s.instanceLabelKey,
+        ...(s.installationId !== '' ? { installationId: s.installationId } : {}),
+      },
       ignoreDifferences: compileIgnoreDifferences(app.spec.ignoreDifferences ?? []),
       diff: { sensitiveAnnotations: s.sensitiveMaskAnnotations },
     });
