@@ -193,7 +193,13 @@ export async function startTestApiServer(
     },
   );
   try {
-    const cm = { url: 'https://argocd.example.com', ...(options.cm ?? {}) };
+    // installationID: tests side by side on the shared cluster are separate installations, so an
+    // app of the same name in another test never counts this test's objects
+    const cm = {
+      url: 'https://argocd.example.com',
+      installationID: ns.name,
+      ...(options.cm ?? {}),
+    };
     await k.create(
       { ...CONFIGMAPS, namespace: ns.name },
       {

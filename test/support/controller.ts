@@ -83,7 +83,9 @@ export async function setupArgoNamespace(
   });
   await client.create(
     { group: '', version: 'v1', resource: 'configmaps', namespace: name },
-    configMap('argocd-cm', { ...cm }),
+    // each test namespace is its own installation on the shared cluster: apps of the same name in
+    // tests running side by side must not count each other's objects (argocd-cm installationID)
+    configMap('argocd-cm', { installationID: name, ...cm }),
   );
   if (git) {
     await client.create(
