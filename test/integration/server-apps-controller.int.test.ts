@@ -61,6 +61,9 @@ describe('applications API with the application controller', () => {
     dest = await tempNamespace('ctl-dest');
     srv = await startTestApiServer({
       namePrefix: 'srv-ctl',
+      // its own installation on the shared cluster: a `guestbook` app of a test running beside this
+      // one must not count these objects, nor this app theirs
+      cm: { installationID: `srv-ctl-${String(process.pid)}` },
       objects: [
         {
           apiVersion: 'v1',

@@ -193,13 +193,7 @@ export async function startTestApiServer(
     },
   );
   try {
-    // installationID: tests side by side on the shared cluster are separate installations, so an
-    // app of the same name in another test never counts this test's objects
-    const cm = {
-      url: 'https://argocd.example.com',
-      installationID: ns.name,
-      ...(options.cm ?? {}),
-    };
+    const cm = { url: 'https://argocd.example.com', ...(options.cm ?? {}) };
     await k.create(
       { ...CONFIGMAPS, namespace: ns.name },
       {
