@@ -38,9 +38,11 @@ import {
 } from '../apis/index.js';
 import {
   appInstanceName,
+  carriesTracking,
   compareAppState,
   compileIgnoreDifferences,
   createCompareCache,
+  findOrphanedResources,
   getAppInstance,
   planCascadeDeletion,
   prepareDesired,
@@ -97,7 +99,6 @@ import { RepoCredentials } from './repo-creds.js';
 import { shardForCluster, type ShardingAlgorithm } from './sharding.js';
 import { controllerSettings, type ControllerSettings } from './settings.js';
 import { jsonEqual, mergePatch } from './status-patch.js';
-import { findOrphanedResources } from './orphaned.js';
 import { ObjectStore } from './store.js';
 import { SyncRunner, type SyncStepResult } from './sync-runner.js';
 
@@ -1183,7 +1184,7 @@ export class ApplicationController {
         project: s.project,
         live: handle.cache.byNamespace(s.dest.namespace),
         managed,
-        isTracked: (o) => this.isTracked(o),
+        isTracked: (o) => carriesTracking(o, this.tracking()),
       });
       if (orphaned.length > 0)
         s.conditions.push({
@@ -1191,15 +1192,6 @@ export class ApplicationController {
           message: `Application has ${orphaned.length} orphaned resources`,
         });
     }
-  }
-
-  /** Whether a live object carries some app's tracking (annotation, or the instance label). */
-  private isTracked(obj: KubeObject): boolean {
-    if (obj.metadata.annotations?.[Annotations.trackingId] !== undefined) return true;
-    return (
-      this.settings.trackingMethod !== 'annotation' &&
-      obj.metadata.labels?.[this.settings.instanceLabelKey] !== undefined
-    );
   }
 
   private stepAutoSync(s: RefreshState): void {

@@ -78,6 +78,7 @@ export {
   setAppInstance,
   getAppInstance,
   isTrackedBy,
+  carriesTracking,
   installationOf,
   foreignInstallationOf,
   type TrackingMethod,
@@ -176,3 +177,11 @@ export {
   type ProjectViolation,
   type ResolvedDestination,
 } from './project/project.js';
+
+// orphaned/ (orphaned resources of an app's destination namespace, shared by the controller and the
+// API server)
+export {
+  findOrphanedResources,
+  type OrphanedResource,
+  type OrphanedResourcesInput,
+} from './orphaned/orphaned.js';

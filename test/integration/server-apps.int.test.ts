@@ -750,6 +750,55 @@ describe('argocd-server applications API', () => {
       );
     });
 
+    it('lists orphaned objects of the destination namespace only when the project asks', async () => {
+      const tree = async (): Promise<{ nodes: string[]; orphaned: string[] }> => {
+        const res = await srv.request('GET', '/api/v1/applications/web/resource-tree', {
+          token: admin,
+        });
+        assert.equal(res.status, 200, res.text);
+        const t = res.json<{
+          nodes: { kind: string; name: string }[];
+          orphanedNodes?: { kind: string; name: string }[];
+        }>();
+        const id = (n: { kind: string; name: string }): string => `${n.kind}/${n.name}`;
+        return { nodes: t.nodes.map(id), orphaned: (t.orphanedNodes ?? []).map(id) };
+      };
+      assert.deepEqual((await tree()).orphaned, [], 'no orphanedResources in the project: none');
+      const PROJECTS = { group: 'argoproj.io', version: 'v1alpha1', resource: 'appprojects' };
+      const setRule = (rule: unknown): Promise<unknown> =>
+        k.patch(
+          { ...PROJECTS, namespace: srv.namespace, name: 'default' },
+          { spec: { orphanedResources: rule } },
+          { type: 'merge' },
+        );
+      await setRule({ warn: false, ignore: [{ kind: 'Endpoints' }] });
+      try {
+        let last = { nodes: [] as string[], orphaned: [] as string[] };
+        await srv.waitFor(
+          async () => {
+            last = await tree();
+            return last.orphaned.includes('ConfigMap/not-ours');
+          },
+          'the untracked ConfigMap among the orphaned nodes',
+          20_000,
+        );
+        // managed objects, their children and what Kubernetes puts in every namespace are not orphans
+        for (const managed of ['ConfigMap/guestbook', 'Secret/gb-secret', 'Deployment/guestbook'])
+          assert.ok(!last.orphaned.includes(managed), managed);
+        assert.ok(!last.orphaned.includes('ConfigMap/kube-root-ca.crt'));
+        assert.ok(!last.orphaned.includes('ServiceAccount/default'));
+        assert.ok(!last.orphaned.some((n) => n.startsWith('ReplicaSet/')), 'owned objects');
+        assert.ok(!last.nodes.includes('ConfigMap/not-ours'));
+      } finally {
+        await setRule(null);
+      }
+      await srv.waitFor(
+        async () => (await tree()).orphaned.length === 0,
+        'no orphaned nodes once the project stops asking',
+        20_000,
+      );
+    });
+
     it('returns managed resources with states as JSON strings and Secret values masked', async () => {
       const res = await srv.request('GET', '/api/v1/applications/web/managed-resources', {
         token: admin,

@@ -151,6 +151,22 @@ export function isTrackedBy(
   return getAppInstance(obj, options) === appName;
 }
 
+/**
+ * Whether `obj` carries any app's tracking: the tracking annotation, or (with a method that
+ * writes labels) the instance label. Which app it names does not matter (orphaned resources).
+ */
+export function carriesTracking(
+  obj: Pick<KubeObject, 'metadata'>,
+  options: TrackingOptions = {},
+): boolean {
+  if (obj.metadata.annotations?.[Annotations.trackingId] !== undefined) return true;
+  const method = options.method ?? 'annotation';
+  return (
+    method !== 'annotation' &&
+    obj.metadata.labels?.[options.labelKey ?? Labels.instance] !== undefined
+  );
+}
+
 /** The installation id an object carries ('' when none). */
 export function installationOf(obj: Pick<KubeObject, 'metadata'>): string {
   return obj.metadata.annotations?.[Annotations.installationId] ?? '';
@@ -170,9 +186,5 @@ export function foreignInstallationOf(
   const theirs = installationOf(obj);
   if (theirs === (options.installationId ?? '')) return undefined;
   if (theirs !== '') return theirs;
-  const tracked =
-    obj.metadata.annotations?.[Annotations.trackingId] !== undefined ||
-    ((options.method ?? 'annotation') !== 'annotation' &&
-      obj.metadata.labels?.[options.labelKey ?? Labels.instance] !== undefined);
-  return tracked ? '' : undefined;
+  return carriesTracking(obj, options) ? '' : undefined;
 }

@@ -9,7 +9,9 @@
  *   manifests for managed-resources) plus the kinds that usually hang below them in a resource tree
  *   (ReplicaSet, Pod, Endpoints, EndpointSlice, ControllerRevision, Job, PersistentVolumeClaim).
  *   Memory therefore grows with the kinds apps use, not with everything the cluster serves; a kind
- *   the cluster does not serve, or that `resource.exclusions` excludes, is skipped.
+ *   the cluster does not serve, or that `resource.exclusions` excludes, is skipped. An app whose
+ *   project sets `orphanedResources` makes the cache follow every kind (as the controller does),
+ *   and its tree lists the orphaned objects of its destination namespace in `orphanedNodes`.
  *
  * Objects come from the cache (shared, read-only); responses that carry objects mask Secrets.
  */
@@ -19,11 +21,18 @@ import {
   SecretTypes,
   clusterFromSecret,
   type ApplicationDestination,
+  type AppProject,
   type ApplicationTree,
   type Cluster,
   type KubeObject,
 } from '../../apis/index.js';
-import { appInstanceName, buildResourceTree, installationOf } from '../../engine/index.js';
+import {
+  appInstanceName,
+  buildResourceTree,
+  carriesTracking,
+  findOrphanedResources,
+  installationOf,
+} from '../../engine/index.js';
 import {
   ClusterRegistry,
   ResourceFilterSet,
@@ -66,6 +75,8 @@ export class LiveState {
   #registry: ClusterRegistry | undefined;
   /** per cluster handle (a rebuilt cluster starts afresh): kinds asked for, in progress or done */
   readonly #kinds = new WeakMap<ClusterHandle, Map<string, Promise<void>>>();
+  /** caches asked to follow every kind (an app's project watches orphaned resources) */
+  readonly #followingAll = new WeakMap<ClusterHandle, Promise<void>>();
   #syncedCredentials = -1;
   #credentialsVersion = 0;
   readonly #onStoreChange: (what: string) => void;
@@ -258,6 +269,7 @@ export class LiveState {
     const cluster = this.resolveDestination(app.spec.destination);
     const handle = await this.cluster(cluster.server);
     await this.ensureKinds(cluster.server, handle, this.kindsOf(app, extraKinds));
+    if (this.#orphanedRuleOf(app)) await this.#followAllKinds(cluster.server, handle);
     return { handle, cluster };
   }
 
@@ -269,10 +281,57 @@ export class LiveState {
 
   /** The tree from a cache that already follows the app's kinds (synchronous). */
   treeFrom(handle: ClusterHandle, app: StoredApplication): ApplicationTree {
+    const managed = this.managedObjects(handle, app);
     return buildResourceTree({
-      managed: this.managedObjects(handle, app),
+      managed,
       children: (uid) => handle.cache.children(uid),
+      orphaned: this.#orphanedObjects(handle, app, managed),
     });
+  }
+
+  /** The app's project when it watches orphaned resources and the app has a namespace. */
+  #orphanedRuleOf(app: StoredApplication): AppProject | undefined {
+    if ((app.spec.destination.namespace ?? '') === '') return undefined;
+    const project = this.#deps.store.project(app.spec.project);
+    return project?.spec.orphanedResources ? project : undefined;
+  }
+
+  /**
+   * The orphaned objects of the app's destination namespace (engine `findOrphanedResources`):
+   * empty unless its project sets `orphanedResources` (as in Argo CD, whether or not it warns).
+   */
+  #orphanedObjects(
+    handle: ClusterHandle,
+    app: StoredApplication,
+    managed: readonly KubeObject[],
+  ): KubeObject[] {
+    const project = this.#orphanedRuleOf(app);
+    const namespace = app.spec.destination.namespace ?? '';
+    if (!project || namespace === '') return [];
+    const s = this.#deps.store.settings();
+    const tracking = { method: s.trackingMethod, labelKey: s.instanceLabelKey };
+    return findOrphanedResources({
+      project,
+      live: handle.cache.byNamespace(namespace),
+      managed: new Set(managed),
+      isTracked: (o) => carriesTracking(o, tracking),
+    }).map((r) => r.object);
+  }
+
+  /** Makes the cache follow every kind once (failures are logged; the tree then lacks orphans). */
+  async #followAllKinds(server: string, handle: ClusterHandle): Promise<void> {
+    let p = this.#followingAll.get(handle);
+    if (!p) {
+      p = handle.cache.start().catch((err: unknown) => {
+        this.#followingAll.delete(handle);
+        this.#deps.log.warn(
+          { server, err: errorMessage(err) },
+          'cannot follow every kind for orphaned resources',
+        );
+      });
+      this.#followingAll.set(handle, p);
+    }
+    await p;
   }
 
   async close(): Promise<void> {

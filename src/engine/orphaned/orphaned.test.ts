@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AppProject, AppProjectSpec, KubeObject } from '../apis/index.js';
+import type { AppProject, AppProjectSpec, KubeObject } from '../../apis/index.js';
+import { carriesTracking } from '../resource/tracking.js';
 import { findOrphanedResources } from './orphaned.js';
 
 function project(spec: AppProjectSpec): AppProject {
@@ -16,8 +17,7 @@ function obj(
   return { apiVersion, kind, metadata: { name, namespace: 'ns', ...extra } };
 }
 
-const tracked = (o: KubeObject): boolean =>
-  o.metadata.annotations?.['argocd.argoproj.io/tracking-id'] !== undefined;
+const tracked = (o: KubeObject): boolean => carriesTracking(o);
 
 function find(spec: AppProjectSpec, live: KubeObject[], managed: KubeObject[] = []): string[] {
   return findOrphanedResources({
@@ -104,5 +104,31 @@ describe('orphaned resources', () => {
       namespaceResourceBlacklist: [{ group: '', kind: 'Secret' }],
     };
     assert.deepEqual(find(spec, live), ['/ConfigMap/cm']);
+  });
+
+  it('counts the instance label as tracking only when the method writes labels', () => {
+    const labelled = obj('v1', 'ConfigMap', 'l', { labels: { 'app.kubernetes.io/instance': 'x' } });
+    const custom = obj('v1', 'ConfigMap', 'c', { labels: { team: 'x' } });
+    const annotated = obj('v1', 'ConfigMap', 'a', {
+      annotations: { 'argocd.argoproj.io/tracking-id': 'x:/ConfigMap:ns/a' },
+    });
+    assert.equal(carriesTracking(labelled), false, 'annotation tracking ignores the label');
+    assert.equal(carriesTracking(labelled, { method: 'label' }), true);
+    assert.equal(carriesTracking(labelled, { method: 'annotation+label' }), true);
+    assert.equal(carriesTracking(custom, { method: 'label' }), false);
+    assert.equal(carriesTracking(custom, { method: 'label', labelKey: 'team' }), true);
+    assert.equal(carriesTracking(annotated), true);
+    assert.equal(carriesTracking(annotated, { method: 'label' }), true);
+  });
+
+  it('hands back the live object with each orphan (for resource-tree nodes)', () => {
+    const stray = obj('v1', 'ConfigMap', 'stray');
+    const [r] = findOrphanedResources({
+      project: project(open),
+      live: [stray],
+      managed: new Set(),
+      isTracked: tracked,
+    });
+    assert.equal(r?.object, stray);
   });
 });

@@ -8,9 +8,9 @@
  * Service (the Service's child, as Argo CD's cluster cache treats them) and what
  * `orphanedResources.ignore` lists (`group`, `kind`, `name` globs; an empty kind or name matches any).
  */
-import type { AppProject, KubeObject } from '../apis/index.js';
-import { globMatch } from '../lib/index.js';
-import { checkResourceKind } from '../engine/index.js';
+import type { AppProject, KubeObject } from '../../apis/index.js';
+import { globMatch } from '../../lib/index.js';
+import { checkResourceKind } from '../project/project.js';
 
 export interface OrphanedResourcesInput {
   readonly project: AppProject;
@@ -27,6 +27,8 @@ export interface OrphanedResource {
   readonly kind: string;
   readonly namespace: string;
   readonly name: string;
+  /** the live object itself (for resource-tree nodes) */
+  readonly object: KubeObject;
 }
 
 function groupOf(apiVersion: string): string {
@@ -74,7 +76,7 @@ export function findOrphanedResources(input: OrphanedResourcesInput): OrphanedRe
     const r = { group, kind: o.kind, namespace, name };
     if (isIgnored(input.project, r)) continue;
     if (checkResourceKind(input.project, { group, kind: o.kind, name, namespaced: true })) continue;
-    out.push(r);
+    out.push({ ...r, object: o });
   }
   out.sort((a, b) =>
     a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind.localeCompare(b.kind),
