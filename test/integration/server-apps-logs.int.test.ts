@@ -149,6 +149,41 @@ describe('argocd-server application logs', () => {
     );
   });
 
+  it('serves the same stream with the pod in the path, and the download link the UI uses', async () => {
+    const viaPath = await srv.request(
+      'GET',
+      `/api/v1/applications/web/pods/web-pod/logs?container=nope&namespace=${dest.name}`,
+      { token: tokens.bob ?? '' },
+    );
+    assert.equal(viaPath.status, 400, viaPath.text);
+    assert.match(viaPath.text, /container nope is not valid for pod web-pod/);
+    const other = await srv.request(
+      'GET',
+      `/api/v1/applications/web/pods/other-pod/logs?namespace=${dest.name}`,
+      { token: tokens.bob ?? '' },
+    );
+    assert.equal(other.status, 404, other.text);
+    const noLogs = await srv.request(
+      'GET',
+      `/api/v1/applications/web/pods/web-pod/logs?container=main&namespace=${dest.name}`,
+      { token: tokens.alice ?? '' },
+    );
+    assert.equal(noLogs.status, 403, noLogs.text);
+    // the UI's download link: `download` is not an API parameter; the answer is the NDJSON stream
+    const download = await logs(
+      `podName=web-pod&container=main&namespace=${dest.name}&download=true&follow=false`,
+      'bob',
+    );
+    assert.equal(download.status, 200, download.text);
+    assert.deepEqual(
+      download.text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => (JSON.parse(l) as { result: { last: boolean } }).result.last),
+      [true],
+    );
+  });
+
   it('needs logs get besides applications get; a forbidden app answers as a missing one', async () => {
     const q = `podName=web-pod&container=main&namespace=${dest.name}`;
     const noLogs = await logs(q, 'alice');

@@ -146,130 +146,136 @@ function kubeLogError(err: unknown, pod: PodRef): unknown {
 }
 
 export function registerLogsRoutes(routes: ApiRoutes, state: AppState): void {
-  routes.route({
-    method: 'GET',
-    path: '/api/v1/applications/:name/logs',
-    handler: async (ctx, req) => {
-      const q = req.query;
-      const name = req.params.name ?? '';
-      const app = await enforceApp(ctx, state, 'get', name, {
-        project: q.get('project'),
-        appNamespace: q.get('appNamespace'),
-      });
-      // then `logs, get` on the same object: a denial is logged and answered 403
-      ctx.enforce('logs', 'get', rbacObject(state, projectOf(app), name));
-      const tailLines = wholeNumber(req, 'tailLines', MAX_TAIL_LINES);
-      const sinceSeconds = wholeNumber(req, 'sinceSeconds', 10 * 365 * 24 * 3600);
-      const sinceTimeSec = wholeNumber(req, 'sinceTime.seconds', 1e11);
-      const untilRaw = q.get('untilTime');
-      const untilMs = untilRaw === undefined || untilRaw === '' ? undefined : Date.parse(untilRaw);
-      if (untilMs !== undefined && !Number.isFinite(untilMs))
-        throw new ApiError(
-          'ERR_API_INVALID_ARGUMENT',
-          'failed to get logs: untilTime must be an RFC 3339 time',
-        );
-      const follow = q.bool('follow') === true;
-      const keep = logFilter(q.get('filter'), q.bool('matchCase') === true);
-      const { handle } = await state.live.forApp(app, [{ group: '', kind: 'Pod' }]);
-      const tree = state.live.treeFrom(handle, app);
-      const podName = q.get('podName');
-      const pods = selectPods(tree.nodes, {
-        podName,
-        namespace: q.get('namespace'),
-        group: q.get('group'),
-        kind: q.get('kind'),
-        resourceName: q.get('resourceName'),
-      }).slice(0, MAX_PODS);
-      if (podName !== undefined && podName !== '' && pods.length === 0)
-        throw new ApiError(
-          'ERR_API_NOT_FOUND',
-          `failed to get logs: pod ${podName} is not part of application ${name}`,
-        );
+  // Argo CD serves the same stream at both paths (PodLogs2, and PodLogs with the pod in the path)
+  for (const path of [
+    '/api/v1/applications/:name/logs',
+    '/api/v1/applications/:name/pods/:podName/logs',
+  ])
+    routes.route({
+      method: 'GET',
+      path,
+      handler: async (ctx, req) => {
+        const q = req.query;
+        const name = req.params.name ?? '';
+        const app = await enforceApp(ctx, state, 'get', name, {
+          project: q.get('project'),
+          appNamespace: q.get('appNamespace'),
+        });
+        // then `logs, get` on the same object: a denial is logged and answered 403
+        ctx.enforce('logs', 'get', rbacObject(state, projectOf(app), name));
+        const tailLines = wholeNumber(req, 'tailLines', MAX_TAIL_LINES);
+        const sinceSeconds = wholeNumber(req, 'sinceSeconds', 10 * 365 * 24 * 3600);
+        const sinceTimeSec = wholeNumber(req, 'sinceTime.seconds', 1e11);
+        const untilRaw = q.get('untilTime');
+        const untilMs =
+          untilRaw === undefined || untilRaw === '' ? undefined : Date.parse(untilRaw);
+        if (untilMs !== undefined && !Number.isFinite(untilMs))
+          throw new ApiError(
+            'ERR_API_INVALID_ARGUMENT',
+            'failed to get logs: untilTime must be an RFC 3339 time',
+          );
+        const follow = q.bool('follow') === true;
+        const keep = logFilter(q.get('filter'), q.bool('matchCase') === true);
+        const { handle } = await state.live.forApp(app, [{ group: '', kind: 'Pod' }]);
+        const tree = state.live.treeFrom(handle, app);
+        const podName = req.params.podName ?? q.get('podName');
+        const pods = selectPods(tree.nodes, {
+          podName,
+          namespace: q.get('namespace'),
+          group: q.get('group'),
+          kind: q.get('kind'),
+          resourceName: q.get('resourceName'),
+        }).slice(0, MAX_PODS);
+        if (podName !== undefined && podName !== '' && pods.length === 0)
+          throw new ApiError(
+            'ERR_API_NOT_FOUND',
+            `failed to get logs: pod ${podName} is not part of application ${name}`,
+          );
 
-      // open every pod's log first: an error of the cluster is the answer
-      const abort = new AbortController();
-      const opened: { pod: PodRef; res: IncomingMessage }[] = [];
-      try {
-        await Promise.all(
-          pods.map(async (pod) => {
-            const res = await handle.client
-              .openText({
-                path: resourcePath({
-                  group: '',
-                  version: 'v1',
-                  resource: 'pods',
-                  namespace: pod.namespace,
-                  name: pod.name,
-                  subresource: 'log',
-                }),
-                query: {
-                  container: q.get('container') || undefined,
-                  follow: follow || undefined,
-                  previous: q.bool('previous') === true || undefined,
-                  tailLines,
-                  sinceSeconds,
-                  sinceTime:
-                    sinceTimeSec === undefined
-                      ? undefined
-                      : new Date(sinceTimeSec * 1000).toISOString().replace('.000Z', 'Z'),
-                  timestamps: true,
-                  limitBytes: follow ? undefined : MAX_LOG_BYTES,
-                },
-                signal: abort.signal,
-              })
-              .catch((err: unknown) => {
-                throw kubeLogError(err, pod);
-              });
-            opened.push({ pod, res });
-          }),
-        );
-      } catch (err) {
-        abort.abort();
-        throw err;
-      }
+        // open every pod's log first: an error of the cluster is the answer
+        const abort = new AbortController();
+        const opened: { pod: PodRef; res: IncomingMessage }[] = [];
+        try {
+          await Promise.all(
+            pods.map(async (pod) => {
+              const res = await handle.client
+                .openText({
+                  path: resourcePath({
+                    group: '',
+                    version: 'v1',
+                    resource: 'pods',
+                    namespace: pod.namespace,
+                    name: pod.name,
+                    subresource: 'log',
+                  }),
+                  query: {
+                    container: q.get('container') || undefined,
+                    follow: follow || undefined,
+                    previous: q.bool('previous') === true || undefined,
+                    tailLines,
+                    sinceSeconds,
+                    sinceTime:
+                      sinceTimeSec === undefined
+                        ? undefined
+                        : new Date(sinceTimeSec * 1000).toISOString().replace('.000Z', 'Z'),
+                    timestamps: true,
+                    limitBytes: follow ? undefined : MAX_LOG_BYTES,
+                  },
+                  signal: abort.signal,
+                })
+                .catch((err: unknown) => {
+                  throw kubeLogError(err, pod);
+                });
+              opened.push({ pod, res });
+            }),
+          );
+        } catch (err) {
+          abort.abort();
+          throw err;
+        }
 
-      const stream = openStream(ctx, req, streamOptions(state.deps, state));
-      stream.onClose(() => {
-        abort.abort();
-      });
-      let open = opened.length;
-      const finish = (): void => {
-        if (stream.closed) return;
-        const end: LogEntry = { content: '', podName: '', last: true };
-        stream.send(end);
-        stream.close('done');
-      };
-      if (open === 0) finish();
-      for (const { pod, res } of opened) {
-        res.setEncoding('utf8');
-        const lines = createInterface({ input: res, crlfDelay: Infinity });
-        lines.on('line', (line) => {
+        const stream = openStream(ctx, req, streamOptions(state.deps, state));
+        stream.onClose(() => {
+          abort.abort();
+        });
+        let open = opened.length;
+        const finish = (): void => {
           if (stream.closed) return;
-          const { timeStamp, content } = parseLogLine(line);
-          if (untilMs !== undefined && timeStamp !== undefined && Date.parse(timeStamp) > untilMs)
-            return;
-          if (!keep(content)) return;
-          const entry: LogEntry = {
-            content,
-            ...(timeStamp !== undefined ? { timeStamp, timeStampStr: timeStamp } : {}),
-            podName: pod.name,
-            last: false,
-          };
-          stream.send(entry);
-        });
-        lines.on('close', () => {
-          open--;
-          if (open === 0) finish();
-        });
-        res.on('error', (err) => {
-          if (!abort.signal.aborted)
-            state.deps.log.info(
-              { err: redactText(errorMessage(err)), pod: pod.name },
-              'a pod log stream broke',
-            );
-        });
-      }
-      return req.reply;
-    },
-  });
+          const end: LogEntry = { content: '', podName: '', last: true };
+          stream.send(end);
+          stream.close('done');
+        };
+        if (open === 0) finish();
+        for (const { pod, res } of opened) {
+          res.setEncoding('utf8');
+          const lines = createInterface({ input: res, crlfDelay: Infinity });
+          lines.on('line', (line) => {
+            if (stream.closed) return;
+            const { timeStamp, content } = parseLogLine(line);
+            if (untilMs !== undefined && timeStamp !== undefined && Date.parse(timeStamp) > untilMs)
+              return;
+            if (!keep(content)) return;
+            const entry: LogEntry = {
+              content,
+              ...(timeStamp !== undefined ? { timeStamp, timeStampStr: timeStamp } : {}),
+              podName: pod.name,
+              last: false,
+            };
+            stream.send(entry);
+          });
+          lines.on('close', () => {
+            open--;
+            if (open === 0) finish();
+          });
+          res.on('error', (err) => {
+            if (!abort.signal.aborted)
+              state.deps.log.info(
+                { err: redactText(errorMessage(err)), pod: pod.name },
+                'a pod log stream broke',
+              );
+          });
+        }
+        return req.reply;
+      },
+    });
 }
