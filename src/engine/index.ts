@@ -185,3 +185,12 @@ export {
   type OrphanedResource,
   type OrphanedResourcesInput,
 } from './orphaned/orphaned.js';
+
+// actions/ (built-in resource actions: restart, pause, resume)
+export {
+  listBuiltinActions,
+  planBuiltinAction,
+  RESTARTED_AT_ANNOTATION,
+  type BuiltinAction,
+  type ActionPlan,
+} from './actions/actions.js';

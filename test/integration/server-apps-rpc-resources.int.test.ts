@@ -231,7 +231,7 @@ describe('argocd-server ApplicationService resource, link and sync-window method
     }, 'the ConfigMap to be deleted');
   });
 
-  it('lists resource actions (none) and refuses to run one', async () => {
+  it('lists resource actions (none for a ConfigMap) and refuses to run one', async () => {
     const listed = await apps.listResourceActions({ name: 'other', ...cmKey('other-cm') }, admin);
     assert.deepEqual(listed.actions, []);
     const denied = await caught(
@@ -241,7 +241,8 @@ describe('argocd-server ApplicationService resource, link and sync-window method
     const run = await caught(
       apps.runResourceAction({ name: 'other', ...cmKey('other-cm'), action: 'restart' }, admin),
     );
-    assert.equal(run.code, 'Unimplemented');
+    assert.equal(run.code, 'InvalidArgument');
+    assert.match(run.message, /ConfigMap other-cm has no actions/);
   });
 
   it('lists the deep links of the app and of its resource', async () => {

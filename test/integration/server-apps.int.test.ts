@@ -544,6 +544,17 @@ describe('argocd-server applications API', () => {
           ],
         },
       });
+      // the server answers from its watch of the Applications: wait until it has seen the patch
+      const serverSees = (what: string, cond: (a: Application) => boolean): Promise<void> =>
+        srv.waitFor(
+          async () => {
+            const r = await get('web');
+            return r.status === 200 && cond(r.json<Application>());
+          },
+          `the server to see ${what}`,
+          10_000,
+        );
+      await serverSees('the history', (a) => (a.status?.history?.length ?? 0) === 1);
       const missing = await srv.request('POST', '/api/v1/applications/web/rollback', {
         token: admin,
         body: { id: 7 },
@@ -564,6 +575,7 @@ describe('argocd-server applications API', () => {
         operation: null,
         spec: { syncPolicy: { automated: { prune: true } } },
       });
+      await serverSees('automated sync', (a) => a.spec.syncPolicy?.automated !== undefined);
       const auto = await srv.request('POST', '/api/v1/applications/web/rollback', {
         token: admin,
         body: { id: 1 },
@@ -958,7 +970,113 @@ describe('argocd-server applications API', () => {
         `/api/v1/applications/web/resource/actions?namespace=${dest.name}&resourceName=guestbook&version=v1&kind=Deployment&group=apps`,
         { token: admin },
       );
-      assert.deepEqual(actions.json(), { actions: [] });
+      assert.deepEqual(actions.json(), {
+        actions: [
+          {
+            name: 'pause',
+            disabled: false,
+            iconClass: 'fa fa-fw fa-pause-circle',
+            displayName: 'Pause',
+          },
+          {
+            name: 'restart',
+            disabled: false,
+            iconClass: 'fa fa-fw fa-redo',
+            displayName: 'Restart',
+          },
+          {
+            name: 'resume',
+            disabled: true,
+            iconClass: 'fa fa-fw fa-play-circle',
+            displayName: 'Resume',
+          },
+        ],
+      });
+    });
+
+    it('runs the built-in actions on a live Deployment, with fine-grained RBAC', async () => {
+      const key = {
+        namespace: dest.name,
+        resourceName: 'guestbook',
+        version: 'v1',
+        kind: 'Deployment',
+        group: 'apps',
+      };
+      const query = new URLSearchParams(key).toString();
+      const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' } as const;
+      const liveDeployment = (): Promise<
+        KubeObject & {
+          spec: {
+            paused?: boolean;
+            template: { metadata?: { annotations?: Record<string, string> } };
+          };
+        }
+      > => k.get({ ...DEPLOYMENTS, namespace: dest.name, name: 'guestbook' });
+      const v2 = (body: Record<string, unknown>, token: string) =>
+        srv.request('POST', '/api/v1/applications/web/resource/actions/v2', {
+          token,
+          body: { ...key, ...body },
+        });
+
+      // `applications get` and `update` are not `action/apps/Deployment/restart`
+      const denied = await v2({ action: 'restart' }, updater);
+      assert.equal(denied.status, 403, denied.text);
+      assert.equal(
+        (await liveDeployment()).spec.template.metadata?.annotations?.[
+          'kubectl.kubernetes.io/restartedAt'
+        ],
+        undefined,
+      );
+
+      const restarted = await v2({ action: 'restart' }, admin);
+      assert.equal(restarted.status, 200, restarted.text);
+      const stamp = (await liveDeployment()).spec.template.metadata?.annotations?.[
+        'kubectl.kubernetes.io/restartedAt'
+      ];
+      assert.match(stamp ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      await waitEvent(
+        'web',
+        `admin ran action restart on resource apps/Deployment/${dest.name}/guestbook`,
+      );
+
+      // v1: the resource in the query, the action name as a JSON string body
+      const paused = await srv.request(
+        'POST',
+        `/api/v1/applications/web/resource/actions?${query}`,
+        {
+          token: admin,
+          body: 'pause',
+        },
+      );
+      assert.equal(paused.status, 200, paused.text);
+      assert.equal((await liveDeployment()).spec.paused, true);
+      const again = await v2({ action: 'pause' }, admin);
+      assert.equal(again.status, 400, again.text);
+      assert.match(again.text, /already paused/);
+      assert.equal((await v2({ action: 'resume' }, admin)).status, 200);
+      assert.equal((await liveDeployment()).spec.paused, undefined);
+
+      const unknown = await v2({ action: 'scale' }, admin);
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.text, /has no action \\"scale\\"; it offers pause, restart, resume/);
+      const badName = await v2({ action: '$(rm -rf /)' }, admin);
+      assert.equal(badName.status, 400);
+      const params = await v2(
+        { action: 'restart', resourceActionParameters: [{ name: 'x', value: 'y' }] },
+        admin,
+      );
+      assert.equal(params.status, 400);
+      assert.match(params.text, /take no parameters/);
+      const noKind = await srv.request('POST', '/api/v1/applications/web/resource/actions/v2', {
+        token: admin,
+        body: { action: 'restart', resourceName: 'guestbook' },
+      });
+      assert.equal(noKind.status, 400);
+      const notOurs = await v2(
+        { action: 'restart', resourceName: 'not-ours', kind: 'ConfigMap', group: '' },
+        admin,
+      );
+      assert.equal(notOurs.status, 404, notOurs.text);
     });
   });
 

@@ -6,7 +6,7 @@
  * object returned; links never carry `javascript:` URLs (there are none configured by default).
  */
 import { getSources, type KubeObject } from '../../apis/index.js';
-import { hideSecretData } from '../../engine/index.js';
+import { hideSecretData, listBuiltinActions, planBuiltinAction } from '../../engine/index.js';
 import {
   KubeApiError,
   formatResourceKey,
@@ -372,8 +372,15 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): Reso
 
   const listResourceActions: AppHandler = async (ctx, req) => {
     const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', scope(req));
-    await liveResource(state, app, resourceQuery(req));
-    return { actions: [] };
+    const { cached } = await liveResource(state, app, resourceQuery(req));
+    return {
+      actions: listBuiltinActions(cached).map((a) => ({
+        name: a.name,
+        disabled: a.disabled,
+        iconClass: a.iconClass,
+        displayName: a.displayName,
+      })),
+    };
   };
   routes.route({
     method: 'GET',
@@ -381,22 +388,91 @@ export function registerResourceRoutes(routes: ApiRoutes, state: AppState): Reso
     handler: listResourceActions,
   });
 
-  const runResourceAction: AppHandler = () => {
-    throw new ApiError(
-      'ERR_API_UNIMPLEMENTED',
-      'failed to run the resource action: resource actions (resource.customizations.actions) are not supported by this server',
+  /**
+   * Runs a built-in action (v1: resource in the query, the action name as the JSON string body;
+   * v2: everything in the body). RBAC: `applications, action/<group>/<kind>/<action>` on the app.
+   */
+  const runAction = async (
+    ctx: RequestContext,
+    req: AppRequest,
+    v2: boolean,
+  ): Promise<Record<string, never>> => {
+    const body: unknown = req.body;
+    let action: unknown;
+    let key: ResourceKey;
+    let appScope = scope(req);
+    if (v2) {
+      if (!isRecord(body))
+        throw new ApiError(
+          'ERR_API_INVALID_ARGUMENT',
+          'failed to run the resource action: the body must be a JSON object with action, kind and resourceName',
+        );
+      const str = (k: string): string | undefined =>
+        typeof body[k] === 'string' ? body[k] : undefined;
+      action = body.action;
+      const kind = str('kind');
+      const name = str('resourceName');
+      if (kind === undefined || name === undefined)
+        throw new ApiError(
+          'ERR_API_INVALID_ARGUMENT',
+          'failed to run the resource action: the body needs kind and resourceName (and group, namespace, version)',
+        );
+      key = { group: str('group') ?? '', kind, namespace: str('namespace') ?? '', name };
+      appScope = { project: str('project'), appNamespace: str('appNamespace') };
+      if (Array.isArray(body.resourceActionParameters) && body.resourceActionParameters.length > 0)
+        throw new ApiError(
+          'ERR_API_INVALID_ARGUMENT',
+          'failed to run the resource action: the built-in actions take no parameters; remove resourceActionParameters',
+        );
+    } else {
+      action = body;
+      key = resourceQuery(req);
+    }
+    if (typeof action !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(action))
+      throw new ApiError(
+        'ERR_API_INVALID_ARGUMENT',
+        'failed to run the resource action: give the action name (lower-case letters, digits and dashes), e.g. "restart"',
+      );
+    const app = await enforceApp(ctx, state, 'get', req.params.name ?? '', appScope);
+    enforceMore(ctx, state, app, `action/${key.group}/${key.kind}/${action}`);
+    const { handle, cached } = await liveResource(state, app, key);
+    const plan = planBuiltinAction(cached, action, new Date());
+    if ('refused' in plan)
+      throw new ApiError(
+        'ERR_API_INVALID_ARGUMENT',
+        `failed to run the resource action: ${plan.refused}`,
+      );
+    const ref = await handle.client.refFor(cached);
+    try {
+      await handle.client.patch(ref, plan.patch, { type: 'merge' });
+    } catch (err) {
+      if (!(err instanceof KubeApiError) || err.status === 0 || err.status >= 500) throw err;
+      throw new ApiError(
+        err.status === 404 ? 'ERR_API_NOT_FOUND' : 'ERR_API_INVALID_ARGUMENT',
+        `failed to run the resource action: the cluster refused it (${err.status} ${err.reason ?? 'Invalid'})`,
+      );
+    }
+    auditApp(
+      ctx,
+      state,
+      app,
+      'ResourceActionRan',
+      `ran action ${action} on resource ${key.group}/${key.kind}/${key.namespace}/${key.name}`,
     );
+    return {};
   };
-
-  for (const path of [
-    '/api/v1/applications/:name/resource/actions',
-    '/api/v1/applications/:name/resource/actions/v2',
-  ])
-    routes.route({
-      method: 'POST',
-      path,
-      handler: runResourceAction,
-    });
+  const runResourceAction: AppHandler = (ctx, req) => runAction(ctx, req, false);
+  const runResourceActionV2: AppHandler = (ctx, req) => runAction(ctx, req, true);
+  routes.route({
+    method: 'POST',
+    path: '/api/v1/applications/:name/resource/actions',
+    handler: runResourceAction,
+  });
+  routes.route({
+    method: 'POST',
+    path: '/api/v1/applications/:name/resource/actions/v2',
+    handler: runResourceActionV2,
+  });
 
   const getResource: AppHandler = async (ctx, req) => {
     const key = resourceQuery(req);
