@@ -34,7 +34,9 @@ import type {
   ManifestResponse,
   RepoCredsInfo,
   RepositoryInfo,
+  ResourceAction,
   ResourceDiff,
+  ResourceKeyQuery,
   Settings,
   TokenResponse,
   UpdatePasswordRequest,
@@ -740,6 +742,49 @@ export class ArgoCdClient {
       path: `/api/v1/applications/${enc(ref.name)}/operation`,
       query: appQuery(ref),
     });
+  }
+
+  /** `GET /api/v1/applications/{name}/resource/actions`: the actions one live resource offers. */
+  async listResourceActions(ref: AppRef, res: ResourceKeyQuery): Promise<ResourceAction[]> {
+    const what = `list the actions of ${res.kind} ${res.name} in application "${ref.name}"`;
+    const body = asRecord(
+      what,
+      await this.call(what, {
+        method: 'GET',
+        path: `/api/v1/applications/${enc(ref.name)}/resource/actions`,
+        query: {
+          ...appQuery(ref),
+          group: res.group,
+          kind: res.kind,
+          namespace: res.namespace,
+          resourceName: res.name,
+          version: res.version,
+        },
+      }),
+    );
+    return Array.isArray(body.actions) ? (body.actions as ResourceAction[]) : [];
+  }
+
+  /** `POST /api/v1/applications/{name}/resource/actions/v2`: runs `action` on one resource. */
+  async runResourceAction(ref: AppRef, res: ResourceKeyQuery, action: string): Promise<void> {
+    await this.call(
+      `run action "${action}" on ${res.kind} ${res.name} of application "${ref.name}"`,
+      {
+        method: 'POST',
+        path: `/api/v1/applications/${enc(ref.name)}/resource/actions/v2`,
+        body: {
+          name: ref.name,
+          ...(ref.appNamespace !== undefined ? { appNamespace: ref.appNamespace } : {}),
+          ...(ref.project !== undefined ? { project: ref.project } : {}),
+          group: res.group,
+          kind: res.kind,
+          namespace: res.namespace,
+          resourceName: res.name,
+          ...(res.version !== undefined ? { version: res.version } : {}),
+          action,
+        },
+      },
+    );
   }
 
   /** `GET /api/v1/applications/{name}/resource-tree` */

@@ -85,6 +85,8 @@ export {
   type ResourceRef,
   type ResourceNode,
   type ApplicationTree,
+  type ResourceAction,
+  type ResourceKeyQuery,
   type ResourceDiff,
   type ManifestResponse,
   type KubeEvent,

@@ -272,6 +272,23 @@ export interface ResourceNode extends ResourceRef {
   readonly createdAt?: string;
 }
 
+/** `v1alpha1ResourceAction`: an action a live resource offers */
+export interface ResourceAction {
+  readonly name?: string;
+  readonly disabled?: boolean;
+  readonly iconClass?: string;
+  readonly displayName?: string;
+}
+
+/** The resource an action is listed for or run on (the query of the resource endpoints). */
+export interface ResourceKeyQuery {
+  readonly group: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly version?: string;
+}
+
 /** `v1alpha1ApplicationTree` */
 export interface ApplicationTree {
   readonly nodes?: ResourceNode[];

@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import type { Application, ConfigMap } from '../../src/apis/index.js';
+import type { Application, ConfigMap, KubeObject } from '../../src/apis/index.js';
 import { isNotFound } from '../../src/kube/index.js';
 import { testCluster } from '../../src/kubeenv/index.js';
 import { stringify as stringifyYaml } from 'yaml';
@@ -485,5 +485,163 @@ describe('argocd app against the API server and the application controller', () 
       'the live ConfigMap to be deleted',
       60_000,
     );
+  });
+
+  it('lists and runs resource actions: restart, pause and resume a Deployment', async (t) => {
+    const f = ready(t);
+    if (!f || !dest || !srv) return;
+    await repo.write({
+      'workload/web.yaml': [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: web}',
+        'spec:',
+        '  replicas: 0',
+        '  selector: {matchLabels: {app: web}}',
+        '  template:',
+        '    metadata: {labels: {app: web}}',
+        '    spec: {containers: [{name: web, image: registry.example/web:1}]}',
+        '',
+      ].join('\n'),
+    });
+    // pinned to the commit: HEAD's resolution is cached by the repo server for a while
+    const workloadSha = await repo.commit('a workload');
+    const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments' } as const;
+    type Live = KubeObject & {
+      spec: { paused?: boolean; template: { metadata?: { annotations?: Record<string, string> } } };
+    };
+    const liveWeb = (): Promise<Live> =>
+      (srv as TestApiServer).kube.get<Live>({
+        ...DEPLOYMENTS,
+        namespace: dest?.name ?? '',
+        name: 'web',
+      });
+    await given(f)
+      .when()
+      .argocd(
+        'app',
+        'create',
+        'workload',
+        '--repo',
+        git.url('apps'),
+        '--path',
+        'workload',
+        '--revision',
+        workloadSha,
+        '--dest-server',
+        IN_CLUSTER,
+        '--dest-namespace',
+        dest.name,
+      )
+      .expect()
+      .success()
+      .when()
+      .argocd('app', 'sync', 'workload', '--timeout', '120')
+      .expect()
+      .success()
+      .when()
+      .argocd('app', 'actions', 'list', 'workload', '--kind', 'Deployment')
+      .expect()
+      .success()
+      .stdout(/^GROUP\s+KIND\s+NAMESPACE\s+NAME\s+ACTION\s+DISABLED$/m)
+      .stdout(/^apps\s+Deployment\s+\S+\s+web\s+pause\s+false$/m)
+      .stdout(/^apps\s+Deployment\s+\S+\s+web\s+restart\s+false$/m)
+      .stdout(/^apps\s+Deployment\s+\S+\s+web\s+resume\s+true$/m)
+      .when()
+      .argocd(
+        'app',
+        'actions',
+        'run',
+        'workload',
+        'restart',
+        '--kind',
+        'Deployment',
+        '--resource-name',
+        'web',
+      )
+      .expect()
+      .success()
+      .stdout(/ran action 'restart' on Deployment \S+\/web/);
+    assert.match(
+      (await liveWeb()).spec.template.metadata?.annotations?.[
+        'kubectl.kubernetes.io/restartedAt'
+      ] ?? '',
+      /^\d{4}-\d\d-\d\dT[\d:]+Z$/,
+    );
+    await given(f)
+      .when()
+      .argocd('app', 'actions', 'run', 'workload', 'pause', '--kind', 'Deployment', '--all')
+      .expect()
+      .success()
+      .when()
+      .argocd('app', 'actions', 'list', 'workload', '--kind', 'Deployment', '-o', 'json')
+      .expect()
+      .success()
+      .json<{ action: string; disabled: boolean }[]>((rows) => {
+        assert.deepEqual(
+          rows.map((r) => `${r.action}:${String(r.disabled)}`),
+          ['pause:true', 'restart:false', 'resume:false'],
+        );
+      })
+      .when()
+      .argocd(
+        'app',
+        'actions',
+        'run',
+        'workload',
+        'pause',
+        '--kind',
+        'Deployment',
+        '--resource-name',
+        'web',
+      )
+      .expect()
+      .failure()
+      .stderr(/already paused/)
+      .when()
+      .argocd(
+        'app',
+        'actions',
+        'run',
+        'workload',
+        'scale',
+        '--kind',
+        'Deployment',
+        '--resource-name',
+        'web',
+      )
+      .expect()
+      .failure()
+      .stderr(/has no action "scale"; it offers pause, restart, resume/)
+      .when()
+      .argocd('app', 'actions', 'run', 'workload', 'restart', '--kind', 'StatefulSet')
+      .expect()
+      .failure(13)
+      .stderr(/no resource of application 'workload' matches kind=StatefulSet/)
+      .when()
+      .argocd('app', 'actions', 'run', 'workload', 'restart')
+      .expect()
+      .failure(2)
+      .stderr(/--kind is required/)
+      .when()
+      .argocd(
+        'app',
+        'actions',
+        'run',
+        'workload',
+        'resume',
+        '--kind',
+        'Deployment',
+        '--resource-name',
+        'web',
+      )
+      .expect()
+      .success();
+    assert.equal((await liveWeb()).spec.paused, undefined);
+    await given(f)
+      .when()
+      .argocd('app', 'delete', 'workload', '-y', '--wait', '--timeout', '120')
+      .expect()
+      .success();
   });
 });

@@ -8,6 +8,7 @@ import {
   type AppRef,
   type ApplicationSyncRequest,
   type ArgoCdClient,
+  type ResourceKeyQuery,
 } from '../../client/index.js';
 import { errorMessage, isRecord, parseDuration } from '../../lib/index.js';
 import {
@@ -51,7 +52,7 @@ import { confirm } from '../io.js';
 import { readManifestDir, readManifestFile } from '../manifests.js';
 import { parseOutputFormat, toJson, toYaml } from '../output/format.js';
 import { toDiffYaml } from '../output/diff.js';
-import { StreamingTable } from '../output/table.js';
+import { formatTable, StreamingTable } from '../output/table.js';
 
 function ref(name: string | undefined, opts: Opts): AppRef {
   if (name === undefined || name === '') throw usageError('an application name is required');
@@ -651,5 +652,112 @@ export async function appManifests(
       .filter((m) => m !== undefined);
   } else throw usageError(`invalid --source "${source}": use git or live`);
   ctx.out(docs.map((d) => `---\n${toDiffYaml(d)}`).join(''));
+  return undefined;
+}
+
+/** The app's managed resources that the `--kind/--group/--resource-name/--namespace` flags select. */
+function selectedResources(app: Application, opts: Opts): ResourceKeyQuery[] {
+  const kind = opts.string('kind');
+  const group = opts.string('group');
+  const name = opts.string('resourceName');
+  const namespace = opts.string('namespace');
+  return (app.status?.resources ?? [])
+    .filter(
+      (r) =>
+        (kind === undefined || r.kind === kind) &&
+        (group === undefined || (r.group ?? '') === group) &&
+        (name === undefined || r.name === name) &&
+        (namespace === undefined || (r.namespace ?? '') === namespace),
+    )
+    .map((r) => ({
+      group: r.group ?? '',
+      kind: r.kind ?? '',
+      namespace: r.namespace ?? '',
+      name: r.name ?? '',
+      ...(r.version !== undefined ? { version: r.version } : {}),
+    }));
+}
+
+function describeFilter(opts: Opts): string {
+  const parts = (['kind', 'group', 'resourceName', 'namespace'] as const)
+    .map((k) => [k, opts.string(k)] as const)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k === 'resourceName' ? 'resource-name' : k}=${v ?? ''}`);
+  return parts.length === 0 ? 'any resource' : parts.join(', ');
+}
+
+export async function appActionsList(
+  ctx: CommandContext,
+  args: readonly string[],
+  opts: Opts,
+): Promise<undefined> {
+  const format = parseOutputFormat(opts.string('output'), ['table', 'json', 'yaml'] as const);
+  const r = ref(args[0], opts);
+  const client = await ctx.client();
+  const app = await client.getApplication(r);
+  const rows: {
+    group: string;
+    kind: string;
+    namespace: string;
+    name: string;
+    action: string;
+    disabled: boolean;
+  }[] = [];
+  for (const res of selectedResources(app, opts))
+    for (const a of await client.listResourceActions(r, res))
+      rows.push({
+        group: res.group,
+        kind: res.kind,
+        namespace: res.namespace,
+        name: res.name,
+        action: a.name ?? '',
+        disabled: a.disabled === true,
+      });
+  if (format === 'json') ctx.out(toJson(rows));
+  else if (format === 'yaml') ctx.out(toYaml(rows));
+  else
+    ctx.out(
+      formatTable(
+        ['GROUP', 'KIND', 'NAMESPACE', 'NAME', 'ACTION', 'DISABLED'],
+        rows.map((x) => [x.group, x.kind, x.namespace, x.name, x.action, x.disabled]),
+      ),
+    );
+  return undefined;
+}
+
+export async function appActionsRun(
+  ctx: CommandContext,
+  args: readonly string[],
+  opts: Opts,
+): Promise<undefined> {
+  const r = ref(args[0], opts);
+  const action = args[1];
+  if (action === undefined || action === '')
+    throw usageError(
+      'an action name is required, e.g. argocd app actions run guestbook restart --kind Deployment',
+    );
+  if (opts.string('kind') === undefined)
+    throw usageError(
+      '--kind is required (and --resource-name unless --all), e.g. --kind Deployment',
+    );
+  const client = await ctx.client();
+  const app = await client.getApplication(r);
+  const targets = selectedResources(app, opts);
+  if (targets.length === 0)
+    throw new CliError(
+      'ERR_CLI_NOT_FOUND',
+      `no resource of application '${r.name}' matches ${describeFilter(opts)}`,
+      { hint: `argocd app get ${r.name} lists its resources` },
+    );
+  if (targets.length > 1 && opts.bool('all') !== true)
+    throw usageError(
+      `${String(targets.length)} resources match ${describeFilter(opts)}: name one with --resource-name, or pass --all`,
+    );
+  for (const t of targets) {
+    await client.runResourceAction(r, t, action);
+    ctx.out(
+      `ran action '${action}' on ${t.kind} ${t.namespace === '' ? '' : `${t.namespace}/`}${t.name}\n`,
+    );
+  }
   return undefined;
 }

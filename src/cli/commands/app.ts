@@ -74,6 +74,14 @@ const specOptions: readonly OptionDef[] = [
   { flags: '--kustomize-namespace <namespace>', description: 'Kustomize namespace' },
 ];
 
+/** Which of the app's resources an action command is about (all given ones must match). */
+const resourceFilterOptions: OptionDef[] = [
+  { flags: '--kind <kind>', description: 'resource kind, e.g. Deployment' },
+  { flags: '--group <group>', description: 'API group, e.g. apps' },
+  { flags: '--resource-name <name>', description: 'resource name' },
+  { flags: '--namespace <namespace>', description: 'resource namespace' },
+];
+
 const outputOption = (formats: string): OptionDef => ({
   flags: '-o, --output <format>',
   description: `output format: ${formats}`,
@@ -398,6 +406,41 @@ argocd app set web --helm-set image.tag=1.2.3`,
 argocd app terminate-op guestbook`,
       options: [appNamespace],
       action: lazy(actions, 'appTerminateOp'),
+    },
+    {
+      name: 'actions',
+      summary: "List and run the actions of an application's resources (restart, pause, resume)",
+      examples: `# What the Deployments of the app offer
+argocd app actions list guestbook --kind Deployment
+
+# Restart one Deployment (a rolling restart, as kubectl rollout restart)
+argocd app actions run guestbook restart --kind Deployment --resource-name guestbook-ui`,
+      subcommands: [
+        {
+          name: 'list',
+          args: [{ name: '<name>', description: 'application name' }],
+          summary: 'List the actions of the matching resources',
+          examples: `argocd app actions list guestbook --kind Deployment -o json`,
+          options: [...resourceFilterOptions, outputOption('json or yaml'), appNamespace],
+          action: lazy(actions, 'appActionsList'),
+        },
+        {
+          name: 'run',
+          args: [
+            { name: '<name>', description: 'application name' },
+            { name: '<action>', description: 'action name, e.g. restart' },
+          ],
+          summary: 'Run an action on the matching resource (or on all with --all)',
+          examples: `# Restart every StatefulSet of the app
+argocd app actions run db restart --kind StatefulSet --all`,
+          options: [
+            ...resourceFilterOptions,
+            { flags: '--all', description: 'run it on every matching resource' },
+            appNamespace,
+          ],
+          action: lazy(actions, 'appActionsRun'),
+        },
+      ],
     },
     {
       name: 'manifests',
